@@ -1,0 +1,74 @@
+"""Analyse a brand's ad copy: each distinct text once (brands run the same copy on many ads).
+
+Copy that still holds template variables (``{{product.name}}``) is a dynamic-creative template, not
+what people saw: it is recorded as skipped with that reason and never sent to the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from brand_pipeline.analysis.copy_facts import copy_facts
+from brand_pipeline.analysis.report import AnalysisReport
+from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.analysis.versions import analysis_version
+from brand_pipeline.sources.records import template_variables
+from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse, SemanticResult
+from brand_pipeline.store.protocol import BrandStore
+
+SAVE_EVERY = 50
+
+
+async def analyse_copies(
+    brand_slug: str,
+    *,
+    store: BrandStore,
+    analyser: Analyser,
+    run_id: str,
+    max_failed_share: float = 0.2,
+) -> AnalysisReport:
+    version = analysis_version("copy")
+    report = AnalysisReport(asset="copy_analyses", brand=brand_slug, version=version)
+    report.total = await store.count_copies(brand_slug)
+    todo = await store.copies_to_analyse(brand_slug, version, retry_semantic=analyser.enabled)
+
+    pending: list[CopyAnalysis] = []
+    for finished in asyncio.as_completed([_analyse_one(copy, version, analyser, run_id) for copy in todo]):
+        row = await finished
+        report.add(row, _preview(row))
+        pending.append(row)
+        if len(pending) >= SAVE_EVERY:
+            await store.save_copy_analyses(pending)
+            pending = []
+    if pending:
+        await store.save_copy_analyses(pending)
+    report.raise_if_too_many_failed(max_failed_share)
+    return report
+
+
+async def _analyse_one(copy: CopyToAnalyse, version: str, analyser: Analyser, run_id: str) -> CopyAnalysis:
+    placeholders = template_variables(copy.copy_text)
+    if placeholders:
+        reason = f"copy holds template variables ({', '.join(placeholders)}), not what people saw"
+        return CopyAnalysis(
+            copy_hash=copy.copy_hash, prompt_version=version, copy_text=copy.copy_text, facts=None,
+            facts_status="skipped", facts_error=reason,
+            semantic=SemanticResult(status="skipped", reason=reason), ad_ids=copy.ad_ids, run_id=run_id,
+        )
+    facts = copy.facts or copy_facts(copy.copy_text).model_dump(mode="json")
+    semantic = await analyser.analyse_copy(copy, facts)
+    return CopyAnalysis(
+        copy_hash=copy.copy_hash, prompt_version=version, copy_text=copy.copy_text, facts=facts,
+        facts_status="done", semantic=semantic, ad_ids=copy.ad_ids, run_id=run_id,
+    )
+
+
+def _preview(row: CopyAnalysis) -> dict[str, Any]:
+    facts = row.facts or {}
+    return {
+        "hook": facts.get("hook") or row.facts_error,
+        "ads": len(row.ad_ids),
+        "offers": ", ".join(facts.get("offers", [])),
+        "cta": ", ".join(facts.get("calls_to_action", [])),
+    }

@@ -1,0 +1,101 @@
+"""What one analysis materialisation did, as counts and a Markdown preview for the UI."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel
+
+from brand_pipeline.store.models import CopyAnalysis, CreativeAnalysis
+
+# Semantic outcomes that count as failures of the step (blocked and skipped are decisions, not faults).
+FAILED_SEMANTIC = ("invalid_reply", "quota_exhausted", "transient_error", "permanent_error")
+
+
+class AnalysisFailed(RuntimeError):
+    """More items failed than the configured share allows; everything analysed was still saved."""
+
+    def __init__(self, message: str, report: AnalysisReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class AnalysisReport(BaseModel):
+    asset: str
+    brand: str
+    version: str
+    total: int = 0
+    analysed: int = 0
+    facts_failed: int = 0
+    facts_skipped: int = 0
+    semantic: dict[str, int] = {}
+    skip_reasons: dict[str, int] = {}
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    preview: list[dict[str, Any]] = []
+
+    @property
+    def already_done(self) -> int:
+        return max(self.total - self.analysed, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.facts_failed + sum(self.semantic.get(status, 0) for status in FAILED_SEMANTIC)
+
+    def add(self, row: CreativeAnalysis | CopyAnalysis, preview: dict[str, Any]) -> None:
+        self.analysed += 1
+        self.facts_failed += row.facts_status == "failed"
+        self.facts_skipped += row.facts_status == "skipped"
+        self.semantic = dict(Counter(self.semantic) + Counter({row.semantic.status: 1}))
+        reason = row.facts_error if row.facts_status == "skipped" else row.semantic.reason
+        if row.semantic.status == "skipped" and reason:
+            self.skip_reasons = dict(Counter(self.skip_reasons) + Counter({reason: 1}))
+        self.input_tokens += row.semantic.input_tokens
+        self.output_tokens += row.semantic.output_tokens
+        self.cost_usd = round(self.cost_usd + row.semantic.cost_usd, 6)
+        if len(self.preview) < 12:
+            self.preview.append(preview | {"model": row.semantic.status})
+
+    def raise_if_too_many_failed(self, max_failed_share: float) -> None:
+        if self.analysed and self.failed / self.analysed > max_failed_share:
+            raise AnalysisFailed(
+                f"{self.failed} of {self.analysed} {self.asset} items failed "
+                f"(more than {max_failed_share:.0%}); the rest were saved and a rerun retries only the failures",
+                self,
+            )
+
+    def counts(self) -> dict[str, int | float]:
+        counts: dict[str, int | float] = {
+            "total": self.total,
+            "analysed_new": self.analysed,
+            "already_done": self.already_done,
+            "failed": self.failed,
+            "facts_failed": self.facts_failed,
+            "facts_skipped": self.facts_skipped,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+        }
+        counts |= {f"model_{status}": count for status, count in sorted(self.semantic.items())}
+        return counts
+
+    def markdown(self) -> str:
+        lines = [
+            f"**{self.brand}** · `{self.version}`: {self.analysed} analysed now, {self.already_done} already done, "
+            f"{self.failed} failed."
+        ]
+        for reason, count in self.skip_reasons.items():
+            lines.append(f"\n_Model step skipped for {count} item(s): {reason}_")
+        if self.preview:
+            columns = list(self.preview[0])
+            lines += ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            for row in self.preview:
+                lines.append("| " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
+        return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")[:80]

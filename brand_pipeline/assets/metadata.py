@@ -1,0 +1,16 @@
+"""Materialisation metadata: counts a user scans in the UI, plus a Markdown preview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+
+
+def report_metadata(
+    context: dg.AssetExecutionContext, counts: Mapping[str, int | float | str], preview: str
+) -> dict[str, dg.RawMetadataValue]:
+    metadata: dict[str, dg.RawMetadataValue] = dict(counts)
+    metadata["preview"] = dg.MetadataValue.md(preview)
+    metadata["dagster_run_id"] = context.run.run_id
+    return metadata

@@ -1,0 +1,29 @@
+import dagster as dg
+
+from brand_pipeline.analysis.personas import synthesise_personas
+from brand_pipeline.analysis.versions import PROMPT_VERSIONS
+from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
+from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.partitions import brands_partitions
+from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.supabase import SupabaseResource
+
+
+@dg.asset(
+    partitions_def=brands_partitions,
+    deps=[video_analyses, image_analyses, copy_analyses],
+    group_name="brand_research",
+    code_version=PROMPT_VERSIONS["personas"],
+    pool=GEMINI_POOL,
+    kinds={"gemini"},
+)
+async def personas(
+    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
+) -> dg.MaterializeResult:
+    """The brand's customer personas, each citing the ads that evidence it, with the
+    longevity-weighted evidence summary they were built from."""
+    async with supabase.open() as storage, gemini.open() as analyser:
+        report = await synthesise_personas(
+            context.partition_key, store=storage.store, analyser=analyser, run_id=context.run.run_id
+        )
+    return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))

@@ -1,0 +1,168 @@
+"""``brand-pipeline``: the demo, brands, and the embedded database, from the command line.
+
+The CLI parses arguments and renders results; the work happens in the modules it calls.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from brand_pipeline.aio import run_async
+from brand_pipeline.store.embedded import EmbeddedPostgres
+from brand_pipeline.store.models import Brand
+
+app = typer.Typer(help="Research a brand's paid social ads with Dagster.", no_args_is_help=True)
+brands_app = typer.Typer(help="The brands to research (one Dagster partition each).", no_args_is_help=True)
+db_app = typer.Typer(help="The embedded Postgres server (the default store).", no_args_is_help=True)
+app.add_typer(brands_app, name="brands")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _resources() -> dict:
+    from brand_pipeline.definitions import resources_from_env
+
+    return resources_from_env()
+
+
+def _embedded() -> EmbeddedPostgres:
+    supabase = _resources()["supabase"]
+    if not supabase.uses_embedded_database:
+        console.print("[yellow]DATABASE_URL is set: the embedded server is not used.[/yellow]")
+    return supabase.embedded_server()
+
+
+@app.command()
+def demo() -> None:
+    """Generate the sample brands, run all five assets for each, and print what was found."""
+    from brand_pipeline.demo import run_demo
+    from brand_pipeline.instance import project_instance
+    from brand_pipeline.settings import pipeline_home
+
+    resources = _resources()
+    home = pipeline_home()
+    console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
+    with project_instance() as instance:
+        runs = run_demo(instance, resources, home, on_brand=lambda slug: console.print(f"· materialising {slug} …"))
+    table = Table(title="Sample brands (analysed/found; bad = records or media refused; new = items this run)",
+                  box=box.SIMPLE_HEAD)
+    for column in ("brand", "ads", "bad", "videos", "images", "copy", "new", "personas", "result"):
+        table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right",
+                         no_wrap=True)
+    for run in runs:
+        t, c = run.totals, run.asset_counts
+        new = sum(int(c.get(asset, {}).get(key, 0)) for asset, key in (
+            ("scraped_ads", "ads_new"), ("scraped_ads", "creatives_new"), ("video_analyses", "analysed_new"),
+            ("image_analyses", "analysed_new"), ("copy_analyses", "analysed_new")))
+        persona_status = c.get("personas", {}).get("status", "not run")
+        table.add_row(
+            run.slug, str(t["ads"]), str(t["bad_items"]), f"{t['videos_analysed']}/{t['videos']}",
+            f"{t['images_analysed']}/{t['images']}", f"{t['copies_analysed']}/{t['copies']}", str(new),
+            str(t["personas"]) if persona_status == "done" else persona_status,
+            "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
+        )
+    console.print(table)
+    skipped_copy = sum(run.totals["copies_skipped"] for run in runs)
+    if skipped_copy:
+        console.print(f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}.")
+    if not resources["gemini"].configured:
+        console.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
+    console.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
+    if not all(run.success for run in runs):
+        raise typer.Exit(1)
+
+
+@brands_app.command("add")
+def brands_add(
+    slug: Annotated[str, typer.Argument(help="Partition key: lower-case letters, digits and dashes.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    ad_library_url: Annotated[str | None, typer.Option(help="The brand's Meta Ad Library URL.")] = None,
+    page_id: Annotated[str | None, typer.Option(help="Facebook page id.")] = None,
+    website: Annotated[str | None, typer.Option(help="Brand website.")] = None,
+) -> None:
+    """Add (or update) a brand in the brands table and add its partition."""
+    from pydantic import ValidationError
+
+    try:
+        brand = Brand(slug=slug, name=name, ad_library_url=ad_library_url, facebook_page_id=page_id, website=website)
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"], param_hint="SLUG") from None
+
+    async def add() -> None:
+        async with _resources()["supabase"].open() as storage:
+            await storage.store.upsert_brands([brand])
+
+    run_async(add())
+    from brand_pipeline.instance import project_instance
+    from brand_pipeline.partitions import brands_partitions
+
+    with project_instance() as instance:
+        if not instance.has_dynamic_partition(brands_partitions.name, slug):
+            instance.add_dynamic_partitions(brands_partitions.name, [slug])
+    console.print(f"added brand [bold]{slug}[/bold] and its partition")
+
+
+@brands_app.command("list")
+def brands_list() -> None:
+    """List the brands in the brands table."""
+
+    async def load() -> list[Brand]:
+        async with _resources()["supabase"].open() as storage:
+            return await storage.store.list_brands(include_archived=True)
+
+    table = Table("slug", "name", "page id", "ad library url", "status")
+    for brand in run_async(load()):
+        table.add_row(brand.slug, brand.name, brand.facebook_page_id or "", brand.ad_library_url or "",
+                      "archived" if brand.archived_at else "active")
+    console.print(table)
+
+
+@brands_app.command("remove")
+def brands_remove(slug: str) -> None:
+    """Archive a brand: its data stays, brands_sensor removes its partition."""
+
+    async def archive() -> bool:
+        async with _resources()["supabase"].open() as storage:
+            return await storage.store.archive_brand(slug)
+
+    if not run_async(archive()):
+        console.print(f"[red]no active brand {slug!r}[/red]")
+        raise typer.Exit(1)
+    console.print(f"archived {slug}")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded Postgres (it keeps running until `db stop`)."""
+    server = _embedded()
+    server.ensure_running()
+    status = server.status()
+    console.print(f"embedded Postgres running on 127.0.0.1:{status.port} (data in {server.pgdata})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded Postgres."""
+    server = _embedded()
+    console.print("stopped" if server.stop() else "was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Is the embedded Postgres running, and where?"""
+    server = _embedded()
+    status = server.status()
+    if status.running:
+        console.print(f"running · pid {status.pid} · 127.0.0.1:{status.port} · data in {server.pgdata}")
+    else:
+        console.print(f"not running · data in {server.pgdata}")
+        raise typer.Exit(3)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,34 @@
+"""The port every ad source implements (file export, the offline sample, later Apify)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from brand_pipeline.store.models import Brand
+
+
+class SourceError(RuntimeError):
+    """The source cannot produce ads for this brand at all (as opposed to one bad item)."""
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One raw item and where it came from; ``error`` is set when it could not even be parsed."""
+
+    position: str
+    item: Any = None
+    error: str | None = None
+
+
+class AdSource(Protocol):
+    @property
+    def media_base_dir(self) -> Path | None:
+        """Folder that relative media paths resolve against; None if the source has none."""
+        ...
+
+    def items(self, brand: Brand) -> AsyncIterator[SourceItem]:
+        """Every ad item the source holds for ``brand``, bad ones included."""
+        ...

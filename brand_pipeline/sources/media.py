@@ -1,0 +1,243 @@
+"""Fetch one creative, check it is what it claims to be, and hash it.
+
+Media arrive as signed CDN URLs (downloaded over HTTPS) or, for file exports, as paths relative
+to the export. Either way the bytes are streamed to a staging file with a size cap, hashed on the
+way, then checked by their magic bytes (a CDN's HTML error page served as ``video/mp4`` is not a
+video) and by actually decoding them. Every refusal is a ``MediaError`` whose ``status`` says what
+the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds as is.
+
+Downloads refuse non-public addresses (SSRF): only HTTPS by default, every redirect hop resolved
+and checked, optional host allow-list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+import av
+import filetype
+import httpx
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel
+
+from brand_pipeline.sources.records import CreativeKind, MediaRef
+
+MediaErrorStatus = Literal["expired", "unavailable", "refused", "too_large", "not_media", "broken"]
+
+_MIME_BY_KIND: dict[CreativeKind, set[str]] = {
+    "image": {"image/jpeg", "image/png", "image/webp", "image/gif"},
+    "video": {"video/mp4", "video/quicktime", "video/webm", "video/x-m4v"},
+}
+_MAX_REDIRECTS = 5
+_CHUNK = 256 * 1024
+
+
+class MediaPolicy(BaseModel):
+    """What a download may do. The defaults suit signed public CDN URLs."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    timeout_s: float = 60.0  # whole download, so a slow drip cannot hold a slot forever
+    allow_plain_http: bool = False
+    allow_private_networks: bool = False
+    allowed_hosts: tuple[str, ...] = ()  # empty: any public host; else these hosts and their subdomains
+
+
+class MediaError(Exception):
+    def __init__(self, status: MediaErrorStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    path: Path  # staging file; the caller moves it into the blob store
+    sha256: str
+    size_bytes: int
+    kind: CreativeKind
+    mime_type: str
+    extension: str
+
+
+class MediaFetcher:
+    """Turns a ``MediaRef`` into a verified staging file. One instance per run; holds no client."""
+
+    def __init__(
+        self,
+        *,
+        staging_dir: Path,
+        policy: MediaPolicy,
+        http: httpx.AsyncClient | None = None,
+        base_dir: Path | None = None,
+    ) -> None:
+        self.staging_dir = staging_dir
+        self.policy = policy
+        self.http = http
+        self.base_dir = base_dir.resolve() if base_dir else None
+
+    async def fetch(self, ref: MediaRef) -> FetchedMedia:
+        scheme = urlsplit(ref.url).scheme.lower()
+        staging = Path(tempfile.mkstemp(dir=self.staging_dir, suffix=".part")[1])
+        try:
+            if scheme in ("http", "https"):
+                digest, size = await self._download(ref.url, staging)
+            elif scheme in ("", "file"):
+                digest, size = await asyncio.to_thread(self._copy_local, ref.url, staging)
+            else:
+                raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
+            mime, extension = await asyncio.to_thread(inspect_media, staging, ref.kind)
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+        return FetchedMedia(staging, digest, size, ref.kind, mime, extension)
+
+    # -- local files (file exports) -------------------------------------------------------------
+
+    def _copy_local(self, url: str, staging: Path) -> tuple[str, int]:
+        if self.base_dir is None:
+            raise MediaError("refused", "local media paths are only allowed for file exports")
+        relative = unquote(urlsplit(url).path) if url.startswith("file:") else url
+        source = (self.base_dir / relative).resolve()
+        if not source.is_relative_to(self.base_dir):
+            raise MediaError("refused", f"media path {url!r} points outside the export folder")
+        if not source.is_file():
+            raise MediaError("unavailable", f"media file {relative!r} does not exist next to the export")
+        digest, size = hashlib.sha256(), 0
+        with source.open("rb") as reader, staging.open("wb") as writer:
+            while chunk := reader.read(_CHUNK):
+                size += len(chunk)
+                if size > self.policy.max_bytes:
+                    raise MediaError("too_large", f"media file is larger than {self.policy.max_bytes} bytes")
+                digest.update(chunk)
+                writer.write(chunk)
+        return digest.hexdigest(), size
+
+    # -- downloads ------------------------------------------------------------------------------
+
+    async def _download(self, url: str, staging: Path) -> tuple[str, int]:
+        if self.http is None:
+            raise MediaError("refused", "this source does not download media over HTTP")
+        _refuse_if_signature_expired(url)
+        try:
+            async with asyncio.timeout(self.policy.timeout_s):
+                for _ in range(_MAX_REDIRECTS + 1):
+                    await self._check_destination(url)
+                    async with self.http.stream("GET", url, follow_redirects=False) as response:
+                        if response.is_redirect:
+                            url = urljoin(url, response.headers.get("location", ""))
+                            continue
+                        _raise_for_status(response)
+                        return await self._stream_to(response, staging)
+                raise MediaError("refused", f"more than {_MAX_REDIRECTS} redirects")
+        except TimeoutError:
+            raise MediaError("unavailable", f"download took longer than {self.policy.timeout_s:g} s") from None
+        except httpx.HTTPError as error:
+            raise MediaError("unavailable", f"download failed: {type(error).__name__}: {error}") from None
+
+    async def _stream_to(self, response: httpx.Response, staging: Path) -> tuple[str, int]:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+            raise MediaError("too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}")
+        digest, size = hashlib.sha256(), 0
+        with staging.open("wb") as writer:
+            async for chunk in response.aiter_bytes(_CHUNK):
+                size += len(chunk)
+                if size > self.policy.max_bytes:
+                    raise MediaError("too_large", f"download passed the cap of {self.policy.max_bytes} bytes")
+                digest.update(chunk)
+                writer.write(chunk)
+        return digest.hexdigest(), size
+
+    async def _check_destination(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        if scheme != "https" and not (scheme == "http" and self.policy.allow_plain_http):
+            raise MediaError("refused", f"only https media URLs are allowed, not {scheme}://")
+        if not host:
+            raise MediaError("refused", "media URL has no host")
+        allowed = self.policy.allowed_hosts
+        if allowed and not any(host == h or host.endswith("." + h) for h in allowed):
+            raise MediaError("refused", f"host {host} is not in the allowed media hosts")
+        if self.policy.allow_private_networks:
+            return
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
+        except OSError as error:
+            raise MediaError("unavailable", f"cannot resolve {host}: {error}") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if not address.is_global:
+                raise MediaError("refused", f"{host} resolves to non-public address {address}")
+
+
+def _refuse_if_signature_expired(url: str) -> None:
+    # Meta's CDN signs URLs with oe=<hex unix expiry>; past it the CDN answers 403.
+    expiry = parse_qs(urlsplit(url).query).get("oe")
+    if expiry:
+        try:
+            expires_at = int(expiry[0], 16)
+        except ValueError:
+            return
+        if expires_at < time.time():
+            raise MediaError("expired", "the signed media URL has expired; re-scrape the ad to refresh it")
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    code = response.status_code
+    if code < 300:
+        return
+    if code in (403, 410):
+        raise MediaError("expired", f"the CDN refused the media URL (HTTP {code}); it has probably expired")
+    if code in (404,):
+        raise MediaError("unavailable", "the media URL no longer exists (HTTP 404)")
+    if code == 429 or code >= 500:
+        raise MediaError("unavailable", f"the CDN answered HTTP {code}; the next run retries it")
+    raise MediaError("refused", f"the CDN answered HTTP {code}")
+
+
+def inspect_media(path: Path, expected: CreativeKind) -> tuple[str, str]:
+    """(mime type, extension) of a verified creative, or ``MediaError``.
+
+    Checks the magic bytes first (cheap, catches HTML error pages), then decodes the file, so a
+    truncated download is caught here rather than deep in an analysis.
+    """
+    guess = filetype.guess(str(path))
+    if guess is None:
+        head = path.read_bytes()[:512].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+            raise MediaError("not_media", f"expected a {expected}, got an HTML page")
+        raise MediaError("not_media", f"expected a {expected}, got an unrecognised file type")
+    mime = "video/mp4" if guess.mime == "video/x-m4v" else guess.mime
+    if mime not in _MIME_BY_KIND[expected]:
+        raise MediaError("not_media", f"expected a {expected}, got {guess.mime}")
+    if expected == "video":
+        _check_video_decodes(path)
+    else:
+        _check_image_decodes(path)
+    return mime, "." + ("mp4" if mime == "video/mp4" else guess.extension)
+
+
+def _check_video_decodes(path: Path) -> None:
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaError("broken", "the video file has no video stream")
+            next(container.decode(video=0))
+    except (av.error.FFmpegError, StopIteration) as error:
+        raise MediaError("broken", f"the video file cannot be decoded: {error or 'no frames'}") from None
+
+
+def _check_image_decodes(path: Path) -> None:
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise MediaError("broken", f"the image cannot be decoded: {error}") from None

@@ -1,0 +1,94 @@
+"""The two ports the assets know: ``BrandStore`` (rows) and ``BlobStore`` (creative files).
+
+Implementations: ``PostgresStore`` (any Postgres: the embedded default, a local server, a
+Supabase project's database URL) and ``LocalBlobStore``. A Supabase REST/Storage pair can sit
+behind the same two protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Protocol
+
+from brand_pipeline.sources.records import AdRecord, CreativeKind
+from brand_pipeline.store.models import (
+    AdCreativeLink,
+    Brand,
+    CopyAnalysis,
+    CopyToAnalyse,
+    Creative,
+    CreativeAnalysis,
+    CreativeToAnalyse,
+    EvidenceAd,
+    ItemOutcome,
+    NewAds,
+    PersonaSynthesis,
+    StoredAds,
+)
+
+
+class BrandStore(Protocol):
+    """Intention-named, bulk operations on the brand research tables."""
+
+    # brands
+    async def upsert_brands(self, brands: Sequence[Brand]) -> None: ...
+    async def ensure_brand(self, slug: str) -> Brand: ...
+    async def get_brand(self, slug: str) -> Brand | None: ...
+    async def list_brands(self, *, include_archived: bool = False) -> list[Brand]: ...
+    async def archive_brand(self, slug: str) -> bool: ...
+
+    # scraping
+    async def upsert_ads(self, brand_slug: str, ads: Sequence[AdRecord]) -> StoredAds: ...
+    async def stored_slots(self, ad_ids: Sequence[str]) -> set[tuple[str, str]]: ...
+    async def known_creatives(self, sha256s: Sequence[str]) -> set[str]: ...
+    async def save_creatives(self, creatives: Sequence[Creative], links: Sequence[AdCreativeLink]) -> None: ...
+    async def replace_outcomes(
+        self, brand_slug: str, asset: str, run_id: str, outcomes: Sequence[ItemOutcome]
+    ) -> None: ...
+    async def outcomes(self, brand_slug: str, asset: str | None = None) -> list[ItemOutcome]: ...
+
+    # analysis
+    async def creatives_to_analyse(
+        self, brand_slug: str, kind: CreativeKind, prompt_version: str, *, retry_semantic: bool
+    ) -> list[CreativeToAnalyse]: ...
+    async def count_creatives(self, brand_slug: str, kind: CreativeKind) -> int: ...
+    async def save_analyses(self, analyses: Sequence[CreativeAnalysis]) -> None: ...
+    async def copies_to_analyse(
+        self, brand_slug: str, prompt_version: str, *, retry_semantic: bool
+    ) -> list[CopyToAnalyse]: ...
+    async def count_copies(self, brand_slug: str) -> int: ...
+    async def save_copy_analyses(self, analyses: Sequence[CopyAnalysis]) -> None: ...
+
+    # personas
+    async def brand_evidence(
+        self, brand_slug: str, *, video_version: str, image_version: str, copy_version: str
+    ) -> list[EvidenceAd]: ...
+    async def save_persona_synthesis(self, synthesis: PersonaSynthesis) -> int: ...
+    async def latest_persona_synthesis(self, brand_slug: str) -> PersonaSynthesis | None: ...
+
+    # sensors and reporting
+    async def new_ads_since(self, cursor: int) -> list[NewAds]: ...
+    async def brand_summary(self, brand_slug: str) -> dict[str, int]: ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed creative files."""
+
+    def staging_dir(self) -> Path:
+        """A folder for partial downloads, on the same filesystem as the blobs where possible."""
+        ...
+
+    async def put_file(self, source: Path, sha256: str, extension: str) -> str:
+        """Move ``source`` into the store under its hash; storing the same bytes twice is a no-op.
+        Returns the blob path."""
+        ...
+
+    async def exists(self, blob_path: str) -> bool: ...
+
+    def local_path(self, blob_path: str) -> AbstractAsyncContextManager[Path]:
+        """A local file with the blob's bytes, valid inside the ``async with``."""
+        ...
+
+

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real Postgres (embedded, started once per session), a fresh database per
+test, the generated sample set, and a guard that fails any test connecting beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from brand_pipeline.store.embedded import EmbeddedPostgres
+
+
+class NonLoopbackConnect(OSError):
+    """A test tried to reach an address other than loopback."""
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Refuse, and fail the test on, any TCP/UDP connect to a non-loopback address."""
+    attempts: list[str] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        host = address[0] if isinstance(address, tuple) else str(address)
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            attempts.append(str(host))
+            raise NonLoopbackConnect(f"test tried to connect to {host}; tests may reach 127.0.0.1 only")
+
+    def connect(self: socket.socket, address: object) -> None:
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield attempts
+    assert not attempts, f"non-loopback connections attempted: {attempts}"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """One real Postgres server for the whole session (fsync off: throwaway data)."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres"), durable=False)
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+def _admin_dsn(server: EmbeddedPostgres) -> str:
+    return server.status().dsn("postgres")
+
+
+@pytest.fixture
+def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A fresh, empty database on the session server, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_dsn(pg_server), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield pg_server.status().dsn(name)
+    with psycopg.connect(_admin_dsn(pg_server), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic sample set, generated once per session."""
+    from brand_pipeline.sources.sample import ensure_sample
+
+    folder = tmp_path_factory.mktemp("sample") / "sample"
+    ensure_sample(folder)
+    return folder

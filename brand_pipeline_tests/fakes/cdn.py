@@ -1,0 +1,96 @@
+"""A local media CDN for download tests: real HTTP on 127.0.0.1, with the faults real CDNs have.
+
+Routes are registered per test: ``cdn.serve(path, body, content_type=...)``; plus built-in faults:
+``/expired`` (403 as Meta's CDN answers a signed URL past its expiry), ``/gone`` (404),
+``/huge`` (an endless chunked stream with no Content-Length), ``/drip`` (a byte every 0.2 s),
+``/redirect?to=<url>`` (302 to any URL, e.g. into a private address).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class FakeCDN:
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[bytes, str]] = {}
+        self.requests: list[str] = []
+        cdn = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                cdn.requests.append(self.path)
+                parts = urlsplit(self.path)
+                if parts.path in cdn.routes:
+                    body, content_type = cdn.routes[parts.path]
+                    self._reply(200, body, content_type)
+                elif parts.path == "/expired":
+                    self._reply(403, b"URL signature expired", "text/plain")
+                elif parts.path == "/gone":
+                    self._reply(404, b"not found", "text/plain")
+                elif parts.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("Location", parse_qs(parts.query)["to"][0])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif parts.path == "/huge":
+                    self._stream(chunk=b"\0" * 65536, pause=0.0)
+                elif parts.path == "/drip":
+                    self._stream(chunk=b"\0", pause=0.2)
+                else:
+                    self._reply(404, b"no such route", "text/plain")
+
+            def _reply(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _stream(self, chunk: bytes, pause: float) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    while not cdn.stopping.is_set():
+                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                        self.wfile.flush()
+                        if pause:
+                            time.sleep(pause)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up, as it should past its cap
+                self.close_connection = True
+
+        self.stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def serve(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> str:
+        self.routes[path] = (body, content_type)
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FakeCDN:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,89 @@
+"""The README's first command, as a new user runs it: `brand-pipeline demo`, twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+CLI = [sys.executable, "-m", "brand_pipeline.cli"]
+
+
+def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _rows(output: str) -> dict[str, list[str]]:
+    """brand -> [ads, bad, videos, images, copy, new, personas, result] from the summary table."""
+    rows = {}
+    for line in output.splitlines():
+        cells = line.split()
+        if len(cells) == 9 and re.fullmatch(r"[a-z0-9-]+", cells[0]) and cells[1].isdigit():
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "GEMINI_", "DATABASE_URL"))}
+    env |= {"BRAND_PIPELINE_HOME": str(tmp_path / "home"), "COLUMNS": "120"}
+    return env
+
+
+def test_demo_runs_every_sample_brand_offline_and_a_second_run_repeats_no_work(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    try:
+        first = _cli(["demo"], tmp_path, user_env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        second = _cli(["demo"], tmp_path, user_env)
+        assert second.returncode == 0, second.stdout + second.stderr
+    finally:
+        _cli(["db", "stop"], tmp_path, user_env)
+
+    rows_1, rows_2 = _rows(first.stdout), _rows(second.stdout)
+    assert len(rows_1) == 3, first.stdout
+    for brand, (ads, bad, videos, images, copy, new, personas, result) in rows_1.items():
+        assert int(ads) > 0 and int(bad) > 0 and result == "ok"
+        for analysed in (videos, images, copy):
+            done, found = map(int, analysed.split("/"))
+            assert done > 0 and found > 0
+        assert int(new) > 0
+        assert personas == "skipped"
+        # Same totals the second time, and nothing new to do.
+        assert rows_2[brand][:5] == rows_1[brand][:5]
+        assert rows_2[brand][5] == "0"
+    assert "GEMINI_API_KEY is not set" in first.stdout
+
+    # The runs and partitions landed in the persistent instance that `dagster dev` will read.
+    home = tmp_path / "home" / "dagster"
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        assert sorted(instance.get_dynamic_partitions("brands")) == sorted(rows_1)
+        assert len(instance.get_runs()) == 6
+
+
+def test_db_commands_report_and_control_the_embedded_server(tmp_path: Path, user_env: dict[str, str]) -> None:
+    try:
+        assert _cli(["db", "status"], tmp_path, user_env).returncode == 3
+        started = _cli(["db", "start"], tmp_path, user_env)
+        assert started.returncode == 0 and "running on 127.0.0.1:" in started.stdout
+        status = _cli(["db", "status"], tmp_path, user_env)
+        assert status.returncode == 0 and "running" in status.stdout
+        added = _cli(["brands", "add", "acme", "--name", "Acme"], tmp_path, user_env)
+        assert added.returncode == 0, added.stdout + added.stderr
+        bad = _cli(["brands", "add", "Not A Slug", "--name", "x"], tmp_path, user_env)
+        assert bad.returncode != 0 and "SLUG" in bad.stdout + bad.stderr
+        listed = _cli(["brands", "list"], tmp_path, user_env)
+        assert "acme" in listed.stdout
+    finally:
+        stopped = _cli(["db", "stop"], tmp_path, user_env)
+    assert "stopped" in stopped.stdout
+    assert _cli(["db", "status"], tmp_path, user_env).returncode == 3
+    shutil.rmtree(tmp_path / "home", ignore_errors=True)
