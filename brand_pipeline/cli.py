@@ -19,8 +19,10 @@ from brand_pipeline.store.models import Brand
 app = typer.Typer(help="Research a brand's paid social ads with Dagster.", no_args_is_help=True)
 brands_app = typer.Typer(help="The brands to research (one Dagster partition each).", no_args_is_help=True)
 db_app = typer.Typer(help="The embedded Postgres server (the default store).", no_args_is_help=True)
+personas_app = typer.Typer(help="The personas synthesised for a brand.", no_args_is_help=True)
 app.add_typer(brands_app, name="brands")
 app.add_typer(db_app, name="db")
+app.add_typer(personas_app, name="personas")
 console = Console()
 
 
@@ -70,7 +72,15 @@ def demo() -> None:
     skipped_copy = sum(run.totals["copies_skipped"] for run in runs)
     if skipped_copy:
         console.print(f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}.")
-    if not resources["gemini"].configured:
+    if resources["gemini"].configured:
+        model = {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values())
+                 for key in ("model_done", "failed", "input_tokens", "output_tokens", "cost_usd")}
+        console.print(
+            f"Gemini: {model['model_done']:.0f} analyses done, {model['failed']:.0f} failed; "
+            f"{model['input_tokens']:.0f} input / {model['output_tokens']:.0f} output tokens, "
+            f"estimated ${model['cost_usd']:.4f}. See `brand-pipeline personas show SLUG`."
+        )
+    else:
         console.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
     console.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
     if not all(run.success for run in runs):
@@ -134,6 +144,31 @@ def brands_remove(slug: str) -> None:
         console.print(f"[red]no active brand {slug!r}[/red]")
         raise typer.Exit(1)
     console.print(f"archived {slug}")
+
+
+@personas_app.command("show")
+def personas_show(
+    slug: str,
+    format: Annotated[str, typer.Option("--format", help="md or json")] = "md",  # noqa: A002
+) -> None:
+    """Print the brand's latest personas with the ads that evidence them."""
+    from brand_pipeline.analysis.personas import synthesis_markdown
+
+    if format not in ("md", "json"):
+        raise typer.BadParameter("use md or json", param_hint="--format")
+
+    async def load():  # noqa: ANN202
+        async with _resources()["supabase"].open() as storage:
+            return await storage.store.latest_persona_synthesis(slug)
+
+    synthesis = run_async(load())
+    if synthesis is None:
+        console.print(f"[red]no personas for {slug!r} yet: materialise its `personas` partition first[/red]")
+        raise typer.Exit(1)
+    if format == "json":
+        typer.echo(synthesis.model_dump_json(indent=2))
+    else:
+        typer.echo(synthesis_markdown(slug, synthesis))
 
 
 @db_app.command("start")

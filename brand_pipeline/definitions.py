@@ -25,7 +25,10 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
         supabase = SupabaseResource(database_url=dg.EnvVar("DATABASE_URL"), home=home)
     else:
         supabase = SupabaseResource(home=home)
-    gemini = GeminiResource(api_key=dg.EnvVar("GEMINI_API_KEY")) if os.environ.get("GEMINI_API_KEY") else GeminiResource()
+    gemini = GeminiResource(
+        api_key=dg.EnvVar("GEMINI_API_KEY") if os.environ.get("GEMINI_API_KEY") else None,
+        base_url=os.environ.get("GEMINI_BASE_URL") or None,
+    )
     ad_library = AdLibraryResource(
         source=os.environ.get("BRAND_PIPELINE_SOURCE", "sample"),
         export_dir=os.environ.get("BRAND_PIPELINE_EXPORT_DIR"),

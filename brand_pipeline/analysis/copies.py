@@ -17,7 +17,7 @@ from brand_pipeline.sources.records import template_variables
 from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse, SemanticResult
 from brand_pipeline.store.protocol import BrandStore
 
-SAVE_EVERY = 50
+SAVE_EVERY = 10
 
 
 async def analyse_copies(

@@ -24,7 +24,7 @@ from brand_pipeline.sources.records import CreativeKind
 from brand_pipeline.store.models import CreativeAnalysis, CreativeToAnalyse, SemanticResult
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
-SAVE_EVERY = 20
+SAVE_EVERY = 10
 _FACTS: dict[CreativeKind, Callable[[Path], BaseModel]] = {"video": video_facts, "image": image_facts}
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
-from brand_pipeline.store.models import EvidenceAd, PersonaSynthesis
+from brand_pipeline.store.models import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.protocol import BrandStore
 
 TOP = 5
@@ -40,14 +40,7 @@ class PersonaReport(BaseModel):
         }
 
     def markdown(self) -> str:
-        s = self.synthesis
-        lines = [f"## {self.brand}: personas"]
-        if s.status == "done":
-            lines += [persona_markdown(p.name, p.profile, p.evidence_ad_ids) for p in s.personas]
-        else:
-            lines.append(f"_Persona synthesis {s.status}: {s.reason}_")
-        lines += ["", evidence_markdown(s.evidence)]
-        return "\n".join(lines)
+        return synthesis_markdown(self.brand, self.synthesis)
 
 
 async def synthesise_personas(
@@ -131,9 +124,32 @@ def evidence_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def persona_markdown(name: str, profile: dict[str, Any], ad_ids: list[str]) -> str:
-    snapshot = profile.get("snapshot") or ""
-    return f"\n### {name}\n\n{snapshot}\n\n_Evidence: {', '.join(ad_ids) or 'none'}_"
+def synthesis_markdown(brand: str, synthesis: PersonaSynthesis) -> str:
+    """Personas (or why there are none) followed by the evidence they were built from."""
+    lines = [f"## {brand}: personas"]
+    if synthesis.status == "done":
+        lines += [persona_markdown(p) for p in synthesis.personas]
+        if synthesis.dropped_citations:
+            lines.append(f"\n_{synthesis.dropped_citations} citation(s) of ads the model was not shown were dropped._")
+    else:
+        lines.append(f"_Persona synthesis {synthesis.status}: {synthesis.reason}_")
+    lines += ["", evidence_markdown(synthesis.evidence)]
+    return "\n".join(lines)
+
+
+def persona_markdown(persona: Persona) -> str:
+    p = persona.profile
+    demographics = p.get("demographics") or {}
+    facts = ", ".join(str(v) for v in demographics.values() if v)
+    sections = [f"\n### {persona.name}", "", p.get("snapshot") or ""]
+    if facts:
+        sections += ["", f"**Who:** {facts}"]
+    for title, key in (("Desires", "desires"), ("Pain points", "pain_points"), ("Buying objections", "buying_objections"),
+                       ("Activation events", "activation_events"), ("Core values", "core_values")):
+        if p.get(key):
+            sections.append(f"**{title}:** " + "; ".join(str(item) for item in p[key]))
+    sections.append(f"_Evidence: ads {', '.join(persona.evidence_ad_ids)}_")
+    return "\n".join(sections)
 
 
 class _Tally:

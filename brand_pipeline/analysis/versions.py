@@ -5,14 +5,10 @@ it stale when one changes."""
 from __future__ import annotations
 
 from brand_pipeline.analysis import copy_facts, image_facts, video_facts
+from brand_pipeline.analysis.prompts import PROMPTS
 
-# Bump a prompt version whenever its prompt or response schema changes.
-PROMPT_VERSIONS = {
-    "video": "video-prompt-1",
-    "image": "image-prompt-1",
-    "copy": "copy-prompt-1",
-    "personas": "personas-prompt-1",
-}
+# From the prompt files: changes whenever a prompt or its response schema changes.
+PROMPT_VERSIONS = {kind: prompt.version for kind, prompt in PROMPTS.items()}
 FACTS_VERSIONS = {
     "video": video_facts.FACTS_VERSION,
     "image": image_facts.FACTS_VERSION,

@@ -43,7 +43,7 @@ async def video_analyses(
         try:
             report = await analyse_creatives(
                 context.partition_key, "video", store=storage.store, blobs=storage.blobs,
-                analyser=analyser, run_id=context.run.run_id,
+                analyser=analyser, run_id=context.run.run_id, max_failed_share=gemini.max_failed_share,
             )
         except AnalysisFailed as error:
             raise _failure(context, error) from None
@@ -67,7 +67,7 @@ async def image_analyses(
         try:
             report = await analyse_creatives(
                 context.partition_key, "image", store=storage.store, blobs=storage.blobs,
-                analyser=analyser, run_id=context.run.run_id,
+                analyser=analyser, run_id=context.run.run_id, max_failed_share=gemini.max_failed_share,
             )
         except AnalysisFailed as error:
             raise _failure(context, error) from None
@@ -90,7 +90,8 @@ async def copy_analyses(
     async with supabase.open() as storage, gemini.open() as analyser:
         try:
             report = await analyse_copies(
-                context.partition_key, store=storage.store, analyser=analyser, run_id=context.run.run_id
+                context.partition_key, store=storage.store, analyser=analyser, run_id=context.run.run_id,
+                max_failed_share=gemini.max_failed_share,
             )
         except AnalysisFailed as error:
             raise _failure(context, error) from None

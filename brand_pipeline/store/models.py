@@ -76,6 +76,7 @@ class CreativeToAnalyse(BaseModel):
     size_bytes: int
     blob_path: str
     ad_ids: list[str]
+    copy_text: str | None = None  # the copy of one ad that shows it, as context for the model
     # Facts from an earlier run under this prompt version: reused when only the model part is retried.
     facts: dict[str, Any] | None = None
 

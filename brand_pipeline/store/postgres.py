@@ -287,8 +287,10 @@ class PostgresStore:
             """
             WITH brand_creatives AS (
                 SELECT c.sha256, c.kind, c.mime_type, c.size_bytes, c.blob_path,
-                       array_agg(DISTINCT ac.ad_archive_id ORDER BY ac.ad_archive_id) AS ad_ids
+                       array_agg(DISTINCT ac.ad_archive_id ORDER BY ac.ad_archive_id) AS ad_ids,
+                       min(a.copy_text) FILTER (WHERE a.copy_text <> '') AS copy_text
                 FROM brand_ads ba
+                JOIN ads a ON a.ad_archive_id = ba.ad_archive_id
                 JOIN ad_creatives ac ON ac.ad_archive_id = ba.ad_archive_id
                 JOIN creatives c ON c.sha256 = ac.sha256
                 WHERE ba.brand_slug = %(brand)s AND c.kind = %(kind)s
