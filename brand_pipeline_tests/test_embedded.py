@@ -20,10 +20,10 @@ def test_four_processes_racing_on_a_fresh_folder_share_one_server(tmp_path: Path
         subprocess.Popen([sys.executable, "-c", START.format(root=str(root))], stdout=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
-    dsns = {process.communicate(timeout=120)[0].strip() for process in processes}
-    assert all(process.returncode == 0 for process in processes)
     server = EmbeddedPostgres(root)
     try:
+        dsns = {process.communicate(timeout=120)[0].strip() for process in processes}
+        assert all(process.returncode == 0 for process in processes)
         assert len(dsns) == 1
         [dsn] = dsns
         assert dsn.startswith("postgresql://postgres@127.0.0.1:")
@@ -33,7 +33,8 @@ def test_four_processes_racing_on_a_fresh_folder_share_one_server(tmp_path: Path
         assert server.status().running
         assert server.ensure_running() == dsn
     finally:
-        assert server.stop()
+        stopped = server.stop()
+    assert stopped
     assert not server.status().running
     assert not server.stop(), "stopping a stopped server says so"
 
