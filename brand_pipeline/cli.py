@@ -5,6 +5,7 @@ The CLI parses arguments and renders results; the work happens in the modules it
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -20,9 +21,11 @@ app = typer.Typer(help="Research a brand's paid social ads with Dagster.", no_ar
 brands_app = typer.Typer(help="The brands to research (one Dagster partition each).", no_args_is_help=True)
 db_app = typer.Typer(help="The embedded Postgres server (the default store).", no_args_is_help=True)
 personas_app = typer.Typer(help="The personas synthesised for a brand.", no_args_is_help=True)
+lineage_app = typer.Typer(help="Trace a persona or a creative to its ads, analyses and runs.", no_args_is_help=True)
 app.add_typer(brands_app, name="brands")
 app.add_typer(db_app, name="db")
 app.add_typer(personas_app, name="personas")
+app.add_typer(lineage_app, name="lineage")
 console = Console()
 
 
@@ -169,6 +172,57 @@ def personas_show(
         typer.echo(synthesis.model_dump_json(indent=2))
     else:
         typer.echo(synthesis_markdown(slug, synthesis))
+
+
+def _print_lineage(lineage: dict | None, what: str, tree_of, format: str) -> None:  # noqa: ANN001, A002
+    from brand_pipeline.lineage import runs_involved
+
+    if lineage is None:
+        console.print(f"[red]no {what}[/red]")
+        raise typer.Exit(1)
+    if format == "json":
+        typer.echo(json.dumps(lineage | {"runs": runs_involved(lineage)}, indent=2, default=str))
+        return
+    console.print(tree_of(lineage))
+    console.print("runs: " + ", ".join(runs_involved(lineage)))
+
+
+def _load_lineage(method: str, key: object) -> dict | None:
+    from brand_pipeline.store.postgres import StoreError
+
+    async def load():  # noqa: ANN202
+        async with _resources()["supabase"].open() as storage:
+            return await getattr(storage.store, method)(key)
+
+    try:
+        return run_async(load())
+    except StoreError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+
+
+@lineage_app.command("persona")
+def lineage_persona(
+    persona_id: int,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",  # noqa: A002
+) -> None:
+    """persona → cited ads → their copy and creatives → every analysis → the runs that made them."""
+    from brand_pipeline.lineage import persona_tree
+
+    _print_lineage(_load_lineage("persona_lineage", persona_id), f"persona {persona_id}", persona_tree, format)
+
+
+@lineage_app.command("creative")
+def lineage_creative(
+    sha256: Annotated[str, typer.Argument(help="The creative's sha256, or its first 8+ characters.")],
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",  # noqa: A002
+) -> None:
+    """creative → its analyses → the ads and brands that show it → personas citing it → runs."""
+    from brand_pipeline.lineage import creative_tree
+
+    if len(sha256) < 8:
+        raise typer.BadParameter("give at least 8 characters", param_hint="SHA256")
+    _print_lineage(_load_lineage("creative_lineage", sha256), f"creative {sha256}", creative_tree, format)
 
 
 @db_app.command("start")

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 
 from brand_pipeline.assets import ALL_ASSETS
+from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -54,8 +55,13 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
     jobs=[scrape_job],
     sensors=[brands_sensor, new_ads_sensor],
     schedules=[daily_scrape],
     resources=resources_from_env(),
+    # A run's steps share one process and one event loop: no per-step process start-up, and the
+    # Gemini limiter is shared by all of a run's calls. Parallelism comes from runs (one per brand)
+    # under the `gemini` pool; on Kubernetes the K8sRunLauncher gives each run its own pod.
+    executor=dg.in_process_executor,
 )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from brand_pipeline.aio import run_async
 from brand_pipeline.assets import ALL_ASSETS
+from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sources.sample import SampleManifest, ensure_sample
@@ -70,7 +71,7 @@ def run_demo(
     for slug in slugs:
         on_brand(slug)
         result = dg.materialize(
-            ALL_ASSETS,
+            ALL_ASSETS + ALL_CHECKS,
             partition_key=slug,
             instance=instance,
             resources=resources,

@@ -56,7 +56,8 @@ async def synthesise_personas(
     synthesis = await analyser.synthesise_personas(brand_slug, ads, summary)
     synthesis = synthesis.model_copy(update={"run_id": run_id, "evidence": summary})
     synthesis_id = await store.save_persona_synthesis(synthesis)
-    return PersonaReport(brand=brand_slug, synthesis_id=synthesis_id, synthesis=synthesis)
+    stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
+    return PersonaReport(brand=brand_slug, synthesis_id=synthesis_id, synthesis=stored or synthesis)
 
 
 def evidence_summary(ads: list[EvidenceAd]) -> dict[str, Any]:
@@ -141,7 +142,8 @@ def persona_markdown(persona: Persona) -> str:
     p = persona.profile
     demographics = p.get("demographics") or {}
     facts = ", ".join(str(v) for v in demographics.values() if v)
-    sections = [f"\n### {persona.name}", "", p.get("snapshot") or ""]
+    title = f"{persona.name} (persona {persona.id})" if persona.id is not None else persona.name
+    sections = [f"\n### {title}", "", p.get("snapshot") or ""]
     if facts:
         sections += ["", f"**Who:** {facts}"]
     for title, key in (("Desires", "desires"), ("Pain points", "pain_points"), ("Buying objections", "buying_objections"),

@@ -91,7 +91,7 @@ async def scrape_brand(
         outcomes.append(_record_outcome(brand.slug, item.position, item.item, reason))
     report.invalid_records = len(outcomes)
 
-    stored = await store.upsert_ads(brand.slug, records)
+    stored = await store.upsert_ads(brand.slug, records, run_id)
     report.ads_new, report.ads_already_stored = len(stored.new), len(stored.updated)
 
     have = await store.stored_slots([record.ad_archive_id for record in records])
@@ -108,7 +108,7 @@ async def scrape_brand(
     for start in range(0, len(groups), SAVE_EVERY):
         chunk = groups[start : start + SAVE_EVERY]
         results = await asyncio.gather(*(_fetch(fetcher, users[0][1], semaphore) for users in chunk))
-        outcomes += await _store_chunk(brand.slug, chunk, results, store, blobs, report)
+        outcomes += await _store_chunk(brand.slug, chunk, results, store, blobs, report, run_id)
 
     failed = Counter(o.status for o in outcomes if o.item_key.startswith("media:"))
     report.media_failed, report.media_failed_by_status = sum(failed.values()), dict(failed)
@@ -132,6 +132,7 @@ async def _store_chunk(
     store: BrandStore,
     blobs: BlobStore,
     report: ScrapeReport,
+    run_id: str,
 ) -> list[ItemOutcome]:
     outcomes: list[ItemOutcome] = []
     fetched = [r for r in results if isinstance(r, FetchedMedia)]
@@ -156,7 +157,9 @@ async def _store_chunk(
                 size_bytes=result.size_bytes, blob_path=blob_path,
             )
         links += [
-            AdCreativeLink(ad_archive_id=ad_id, slot=ref.slot, sha256=result.sha256, source_url=_redact(ref.url))
+            AdCreativeLink(
+                ad_archive_id=ad_id, slot=ref.slot, sha256=result.sha256, source_url=_redact(ref.url), run_id=run_id
+            )
             for ad_id, ref in users
         ]
     report.creatives_new += len(set(creatives) - known)

@@ -55,6 +55,7 @@ class AdCreativeLink(BaseModel):
     slot: str
     sha256: str
     source_url: str | None = None
+    run_id: str | None = None
 
 
 class ItemOutcome(BaseModel):
@@ -145,6 +146,7 @@ class EvidenceAd(BaseModel):
 
 
 class Persona(BaseModel):
+    id: int | None = None  # set once stored
     name: str
     profile: dict[str, Any]
     evidence_ad_ids: list[str]

@@ -160,7 +160,7 @@ class PostgresStore:
 
     # -- scraping -----------------------------------------------------------------------------
 
-    async def upsert_ads(self, brand_slug: str, ads: Sequence[AdRecord]) -> StoredAds:
+    async def upsert_ads(self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None) -> StoredAds:
         result = StoredAds()
         rows = _dedupe((_ad_row(ad) for ad in ads), "ad_archive_id")
         for batch in _batches(rows):
@@ -197,12 +197,13 @@ class PostgresStore:
                 )
                 cursor = await conn.execute(
                     """
-                    INSERT INTO brand_ads (brand_slug, ad_archive_id)
-                    SELECT %s, ad_id FROM unnest(%s::text[]) AS ad_id
-                    ON CONFLICT (brand_slug, ad_archive_id) DO UPDATE SET last_seen_at = now()
+                    INSERT INTO brand_ads (brand_slug, ad_archive_id, last_run_id)
+                    SELECT %s, ad_id, %s FROM unnest(%s::text[]) AS ad_id
+                    ON CONFLICT (brand_slug, ad_archive_id) DO UPDATE SET
+                        last_seen_at = now(), last_run_id = EXCLUDED.last_run_id
                     RETURNING ad_archive_id, (xmax = 0) AS inserted
                     """,
-                    [brand_slug, [row["ad_archive_id"] for row in batch]],
+                    [brand_slug, run_id, [row["ad_archive_id"] for row in batch]],
                 )
                 for row in await cursor.fetchall():
                     (result.new if row["inserted"] else result.updated).append(row["ad_archive_id"])
@@ -235,11 +236,12 @@ class PostgresStore:
             for batch in _batches(link_rows):
                 await conn.execute(
                     """
-                    INSERT INTO ad_creatives (ad_archive_id, slot, sha256, source_url)
+                    INSERT INTO ad_creatives (ad_archive_id, slot, sha256, source_url, run_id)
                     SELECT * FROM jsonb_to_recordset(%s) AS x(ad_archive_id text, slot text,
-                                                               sha256 text, source_url text)
+                                                               sha256 text, source_url text, run_id text)
                     ON CONFLICT (ad_archive_id, slot) DO UPDATE SET
-                        sha256 = EXCLUDED.sha256, source_url = EXCLUDED.source_url, stored_at = now()
+                        sha256 = EXCLUDED.sha256, source_url = EXCLUDED.source_url,
+                        run_id = EXCLUDED.run_id, stored_at = now()
                     """,
                     [_json_rows(batch)],
                 )
@@ -491,6 +493,146 @@ class PostgresStore:
         return PersonaSynthesis.model_validate(
             synthesis | {"cost_usd": float(synthesis["cost_usd"]), "personas": [Persona.model_validate(p) for p in personas]}
         )
+
+    # -- lineage and checks ---------------------------------------------------------------------
+
+    async def persona_lineage(self, persona_id: int) -> dict[str, Any] | None:
+        """The persona, the ads it cites, their copy and creatives with every analysis, and the runs."""
+        personas = await self._fetch(
+            """
+            SELECT p.id, p.name, p.brand_slug, p.evidence_ad_ids, p.run_id, p.created_at,
+                   s.prompt_version, s.model, s.status
+            FROM personas p JOIN persona_syntheses s ON s.id = p.synthesis_id WHERE p.id = %s
+            """,
+            [persona_id],
+        )
+        if not personas:
+            return None
+        persona = personas[0]
+        ads = await self._lineage_ads(persona["brand_slug"], persona.pop("evidence_ad_ids"))
+        return {"persona": persona, "ads": ads}
+
+    async def creative_lineage(self, sha256_prefix: str) -> dict[str, Any] | None:
+        """The creative, its analyses, the ads (and brands) that show it, and personas citing it."""
+        creatives = await self._fetch(
+            "SELECT * FROM creatives WHERE sha256 LIKE %s ORDER BY sha256 LIMIT 2", [sha256_prefix.lower() + "%"]
+        )
+        if len(creatives) != 1:
+            if creatives:
+                raise StoreError(f"{sha256_prefix!r} matches more than one creative; give more characters")
+            return None
+        creative = creatives[0]
+        analyses = await self._analyses("creative_analyses", "sha256", [creative["sha256"]])
+        ads = await self._fetch(
+            """
+            SELECT ac.ad_archive_id, ac.slot, ac.run_id AS stored_in_run,
+                   array_agg(ba.brand_slug ORDER BY ba.brand_slug) AS brands
+            FROM ad_creatives ac JOIN brand_ads ba ON ba.ad_archive_id = ac.ad_archive_id
+            WHERE ac.sha256 = %s GROUP BY ac.ad_archive_id, ac.slot, ac.run_id ORDER BY ac.ad_archive_id, ac.slot
+            """,
+            [creative["sha256"]],
+        )
+        personas = await self._fetch(
+            "SELECT id, name, brand_slug, run_id FROM personas WHERE %s = ANY(evidence_creative_shas) ORDER BY id",
+            [creative["sha256"]],
+        )
+        return {"creative": creative, "analyses": analyses.get(creative["sha256"], []), "ads": ads,
+                "personas": personas}
+
+    async def _lineage_ads(self, brand_slug: str, ad_ids: list[str]) -> list[dict[str, Any]]:
+        ads = await self._fetch(
+            """
+            SELECT a.ad_archive_id, a.display_format, a.start_date, a.end_date, a.copy_hash,
+                   ba.last_run_id AS scraped_in_run
+            FROM ads a JOIN brand_ads ba ON ba.ad_archive_id = a.ad_archive_id AND ba.brand_slug = %s
+            WHERE a.ad_archive_id = ANY(%s) ORDER BY a.ad_archive_id
+            """,
+            [brand_slug, ad_ids],
+        )
+        links = await self._fetch(
+            """
+            SELECT ac.ad_archive_id, ac.slot, ac.sha256, ac.run_id AS stored_in_run, c.kind
+            FROM ad_creatives ac JOIN creatives c ON c.sha256 = ac.sha256
+            WHERE ac.ad_archive_id = ANY(%s) ORDER BY ac.ad_archive_id, ac.slot
+            """,
+            [ad_ids],
+        )
+        creative_analyses = await self._analyses("creative_analyses", "sha256", [link["sha256"] for link in links])
+        copy_analyses = await self._analyses("copy_analyses", "copy_hash", [ad["copy_hash"] for ad in ads])
+        for ad in ads:
+            ad["copy_analyses"] = copy_analyses.get(ad["copy_hash"], [])
+            ad["creatives"] = [
+                {k: v for k, v in link.items() if k != "ad_archive_id"} | {"analyses": creative_analyses.get(link["sha256"], [])}
+                for link in links if link["ad_archive_id"] == ad["ad_archive_id"]
+            ]
+        return ads
+
+    async def _analyses(self, table: str, key: str, values: list[str]) -> dict[str, list[dict[str, Any]]]:
+        rows = await self._fetch(
+            f"""
+            SELECT {key} AS item, prompt_version, model, facts_status, semantic_status, semantic_reason, run_id, updated_at
+            FROM {table} WHERE {key} = ANY(%s) ORDER BY updated_at
+            """,
+            [values],
+        )
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            grouped.setdefault(row.pop("item"), []).append(row)
+        return grouped
+
+    async def brand_creatives(self, brand_slug: str) -> list[Creative]:
+        rows = await self._fetch(
+            """
+            SELECT DISTINCT c.sha256, c.kind, c.mime_type, c.size_bytes, c.blob_path
+            FROM brand_ads ba JOIN ad_creatives ac ON ac.ad_archive_id = ba.ad_archive_id
+            JOIN creatives c ON c.sha256 = ac.sha256 WHERE ba.brand_slug = %s ORDER BY c.sha256
+            """,
+            [brand_slug],
+        )
+        return [Creative.model_validate(row) for row in rows]
+
+    async def ads_missing_creatives(self, brand_slug: str) -> list[str]:
+        """Ads whose snapshot shows media but that have neither a stored creative nor a recorded
+        reason (a media outcome) for lacking one."""
+        rows = await self._fetch(
+            """
+            SELECT a.ad_archive_id FROM brand_ads ba JOIN ads a ON a.ad_archive_id = ba.ad_archive_id
+            WHERE ba.brand_slug = %(brand)s
+              AND EXISTS (
+                  SELECT 1 FROM unnest(ARRAY['images', 'videos', 'cards', 'extra_images', 'extra_videos']) AS k
+                  WHERE jsonb_typeof(a.snapshot -> k) = 'array' AND jsonb_array_length(a.snapshot -> k) > 0)
+              AND NOT EXISTS (SELECT 1 FROM ad_creatives ac WHERE ac.ad_archive_id = a.ad_archive_id)
+              AND NOT EXISTS (
+                  SELECT 1 FROM item_outcomes o WHERE o.brand_slug = %(brand)s AND o.asset = 'scraped_ads'
+                    AND o.item_key LIKE 'media:' || a.ad_archive_id || ':%%')
+            ORDER BY a.ad_archive_id
+            """,
+            {"brand": brand_slug},
+        )
+        return [row["ad_archive_id"] for row in rows]
+
+    async def dangling_analyses(self, brand_slug: str, kind: str) -> list[dict[str, Any]]:
+        """Analysis rows of this brand's items that name a creative or an ad that does not exist."""
+        if kind == "copy":
+            query = """
+                SELECT ca.copy_hash AS item, missing.ad_id FROM copy_analyses ca
+                CROSS JOIN LATERAL unnest(ca.ad_ids) AS missing(ad_id)
+                WHERE ca.copy_hash IN (SELECT a.copy_hash FROM brand_ads ba JOIN ads a USING (ad_archive_id)
+                                       WHERE ba.brand_slug = %(brand)s)
+                  AND NOT EXISTS (SELECT 1 FROM ads WHERE ads.ad_archive_id = missing.ad_id)
+            """
+        else:
+            query = """
+                SELECT an.sha256 AS item, missing.ad_id FROM creative_analyses an
+                CROSS JOIN LATERAL unnest(an.ad_ids || ARRAY[NULL::text]) AS missing(ad_id)
+                WHERE an.kind = %(kind)s
+                  AND an.sha256 IN (SELECT ac.sha256 FROM brand_ads ba JOIN ad_creatives ac USING (ad_archive_id)
+                                    WHERE ba.brand_slug = %(brand)s)
+                  AND (NOT EXISTS (SELECT 1 FROM creatives c WHERE c.sha256 = an.sha256)
+                       OR (missing.ad_id IS NOT NULL
+                           AND NOT EXISTS (SELECT 1 FROM ads WHERE ads.ad_archive_id = missing.ad_id)))
+            """
+        return await self._fetch(query, {"brand": brand_slug, "kind": kind})
 
     # -- sensors and reporting ----------------------------------------------------------------
 
