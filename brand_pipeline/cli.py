@@ -30,13 +30,19 @@ console = Console()
 
 
 def _resources() -> dict:
+    """Resources as Dagster gets them: secrets still ``EnvVar`` references (for ``materialize``)."""
     from brand_pipeline.definitions import resources_from_env
 
     return resources_from_env()
 
 
+def _supabase():  # noqa: ANN202 - SupabaseResource, imported lazily
+    """The store resource with its ``EnvVar`` settings resolved, for direct use by a command."""
+    return _resources()["supabase"].process_config_and_initialize()
+
+
 def _embedded() -> EmbeddedPostgres:
-    supabase = _resources()["supabase"]
+    supabase = _supabase()
     if not supabase.uses_embedded_database:
         console.print("[yellow]DATABASE_URL is set: the embedded server is not used.[/yellow]")
     return supabase.embedded_server()
@@ -107,7 +113,7 @@ def brands_add(
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="SLUG") from None
 
     async def add() -> None:
-        async with _resources()["supabase"].open() as storage:
+        async with _supabase().open() as storage:
             await storage.store.upsert_brands([brand])
 
     run_async(add())
@@ -125,7 +131,7 @@ def brands_list() -> None:
     """List the brands in the brands table."""
 
     async def load() -> list[Brand]:
-        async with _resources()["supabase"].open() as storage:
+        async with _supabase().open() as storage:
             return await storage.store.list_brands(include_archived=True)
 
     table = Table("slug", "name", "page id", "ad library url", "status")
@@ -140,7 +146,7 @@ def brands_remove(slug: str) -> None:
     """Archive a brand: its data stays, brands_sensor removes its partition."""
 
     async def archive() -> bool:
-        async with _resources()["supabase"].open() as storage:
+        async with _supabase().open() as storage:
             return await storage.store.archive_brand(slug)
 
     if not run_async(archive()):
@@ -161,7 +167,7 @@ def personas_show(
         raise typer.BadParameter("use md or json", param_hint="--format")
 
     async def load():  # noqa: ANN202
-        async with _resources()["supabase"].open() as storage:
+        async with _supabase().open() as storage:
             return await storage.store.latest_persona_synthesis(slug)
 
     synthesis = run_async(load())
@@ -191,7 +197,7 @@ def _load_lineage(method: str, key: object) -> dict | None:
     from brand_pipeline.store.postgres import StoreError
 
     async def load():  # noqa: ANN202
-        async with _resources()["supabase"].open() as storage:
+        async with _supabase().open() as storage:
             return await getattr(storage.store, method)(key)
 
     try:

@@ -58,7 +58,8 @@ def run_demo(
     *,
     on_brand: Callable[[str], None] = lambda slug: None,
 ) -> list[BrandRun]:
-    supabase: SupabaseResource = resources["supabase"]
+    # Resolved for our own calls; `materialize` gets the resources unresolved, secrets as EnvVar.
+    supabase: SupabaseResource = resources["supabase"].process_config_and_initialize()
     manifest = ensure_sample(home / "sample")
     brands = run_async(register_sample_brands(supabase, manifest))
     slugs = [brand.slug for brand in brands]

@@ -87,3 +87,15 @@ def test_db_commands_report_and_control_the_embedded_server(tmp_path: Path, user
     assert "stopped" in stopped.stdout
     assert _cli(["db", "status"], tmp_path, user_env).returncode == 3
     shutil.rmtree(tmp_path / "home", ignore_errors=True)
+
+
+def test_demo_and_commands_work_against_a_database_url(tmp_path: Path, user_env: dict[str, str], database_url: str) -> None:
+    # DATABASE_URL reaches the resources as an EnvVar reference: commands must resolve it.
+    env = user_env | {"DATABASE_URL": database_url}
+    demo = _cli(["demo"], tmp_path, env)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert len(_rows(demo.stdout)) == 3
+    listed = _cli(["brands", "list"], tmp_path, env)
+    assert listed.returncode == 0 and "lumen-hollow" in listed.stdout
+    assert database_url.rsplit("@", 1)[0] not in demo.stdout + demo.stderr + listed.stdout
+    assert not (tmp_path / "home" / "pgdata").exists(), "no embedded server when a database URL is given"
