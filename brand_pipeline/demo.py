@@ -86,7 +86,7 @@ def run_demo(
                 counts[asset.key.to_user_string()] = {
                     key: value.value
                     for key, value in materialization.metadata.items()
-                    if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run_id")
+                    if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
                 }
         failed = [a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in counts]
         runs.append(

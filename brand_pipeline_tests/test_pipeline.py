@@ -86,7 +86,7 @@ def test_every_materialisation_reports_counts_and_a_markdown_preview(
         metadata = metadata_of(result, asset)
         assert metadata["analysed_new"] == metadata["total"] > 0
         assert metadata["failed"] == 0
-        assert metadata["dagster_run_id"] == result.run_id
+        assert metadata["dagster_run"] == result.run_id  # rendered as a link to the run
         assert "GEMINI_API_KEY is not set" in metadata["preview"]
     personas = metadata_of(result, "personas")
     assert personas["status"] == "skipped" and personas["personas"] == 0

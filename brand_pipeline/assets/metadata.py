@@ -12,5 +12,5 @@ def report_metadata(
 ) -> dict[str, dg.RawMetadataValue]:
     metadata: dict[str, dg.RawMetadataValue] = dict(counts)
     metadata["preview"] = dg.MetadataValue.md(preview)
-    metadata["dagster_run_id"] = context.run.run_id
+    metadata["dagster_run"] = dg.MetadataValue.dagster_run(context.run.run_id)  # a link in the UI
     return metadata
