@@ -11,10 +11,9 @@ keys, the older `body.markup.__html` form, copy reused on several ads, creatives
 carousels and dynamic (DCO) ads, and bad records of every kind in `BAD_KINDS`. Media URLs are relative
 paths (`media/<file>`) resolved against the export file's folder.
 
-The sample is deterministic: the same bytes on every run and machine (given the pinned Pillow and PyAV
-builds), so content sha256s are stable. Nothing reads the clock or a random generator, dates are pinned
-to 2026, iteration is ordered, x264 runs with `threads=1:cpu-independent=1`, and the AAC encoder is
-opened with FFmpeg's plain C DSP because its SIMD paths (SSE, AVX, NEON) round differently.
+The sample is deterministic: the same bytes on every run on a machine (given the pinned Pillow and
+PyAV builds), so content sha256s are stable and the manifest can list them. Nothing reads the clock or
+a random generator, dates are pinned to 2026, iteration is ordered, and x264 runs single-threaded.
 
 `SampleManifest` (also written as `manifest.json`) records what was generated and the counts an importer
 should find; they are computed by reading the written exports back, not typed in by hand.
@@ -23,7 +22,6 @@ should find; they are computed by reading the written exports back, not typed in
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import html
 import io
@@ -34,9 +32,7 @@ import re
 import shutil
 import stat
 import struct
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -689,65 +685,10 @@ def _yuv_frame(img: Image.Image) -> av.VideoFrame:
     return frame
 
 
-def _sin(x: float) -> float:
-    """sin(x) for 0 <= x < 2*pi with + and * only, so it is bit-identical on every IEEE-754 machine."""
-    if x > math.pi:
-        x -= 2 * math.pi
-    if x > math.pi / 2:
-        x = math.pi - x
-    elif x < -math.pi / 2:
-        x = -math.pi - x
-    x2 = x * x
-    term, total = x, x
-    for n in range(1, 8):
-        term *= -x2 / ((2 * n) * (2 * n + 1))
-        total += term
-    return total
-
-
 def _tone(start: int, count: int, hz: int) -> bytes:
     """`count` float32 samples of a quiet sine tone starting at sample `start`."""
-    samples = (0.2 * _sin(2 * math.pi * ((i * hz) % _AUDIO_RATE) / _AUDIO_RATE) for i in range(start, start + count))
+    samples = (0.2 * math.sin(2 * math.pi * ((i * hz) % _AUDIO_RATE) / _AUDIO_RATE) for i in range(start, start + count))
     return struct.pack(f"<{count}f", *samples)
-
-
-@lru_cache(maxsize=1)
-def _libavutil() -> ctypes.CDLL | None:
-    """The libavutil PyAV is linked against (bundled in its wheel, or the one mapped into this process)."""
-    pkg = Path(av.__file__).parent
-    candidates = [*sorted(pkg.parent.glob("av.libs/*avutil*")), *sorted(pkg.glob(".dylibs/libavutil*"))]
-    if not candidates and sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            maps = Path("/proc/self/maps").read_text().split()
-            candidates = sorted({Path(p) for p in maps if "/libavutil" in p})
-    for candidate in candidates:
-        with contextlib.suppress(OSError, AttributeError):
-            lib = ctypes.CDLL(str(candidate))
-            lib.av_get_cpu_flags.restype = ctypes.c_int
-            lib.av_force_cpu_flags.argtypes = [ctypes.c_int]
-            return lib
-    return None
-
-
-_DSP_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _plain_c_dsp() -> Iterator[None]:
-    """Open FFmpeg codecs with SIMD disabled: the AAC encoder's float SIMD (AVX vs SSE vs NEON) rounds
-    differently, so its bytes would depend on the CPU. FFmpeg reads the flags when a codec is opened,
-    so only that moment is covered (another thread opening a codec then gets C code: slower, correct)."""
-    lib = _libavutil()
-    if lib is None:  # unknown PyAV build: output is still stable on this machine
-        yield
-        return
-    with _DSP_LOCK:  # concurrent generators must not save each other's forced flags as "previous"
-        previous = lib.av_get_cpu_flags()
-        lib.av_force_cpu_flags(0)
-        try:
-            yield
-        finally:
-            lib.av_force_cpu_flags(previous)
 
 
 def _write_video(path: Path, brand: _Brand, spec: _Vid) -> None:
@@ -762,8 +703,6 @@ def _write_video(path: Path, brand: _Brand, spec: _Vid) -> None:
         if spec.tone_hz:
             audio = out.add_stream("aac", rate=_AUDIO_RATE, layout="mono", options={"flags": "+bitexact"})
             audio.bit_rate = 32000
-            with _plain_c_dsp():
-                audio.codec_context.open()
         for i, image in enumerate(_frames(brand, spec)):
             frame = _yuv_frame(image)
             frame.pts, frame.time_base = i, Fraction(1, spec.fps)

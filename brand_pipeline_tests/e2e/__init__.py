@@ -1,0 +1,1 @@
+"""End-to-end tests on a real `dagster dev` (webserver, daemon, code server) and a real browser."""

@@ -1,0 +1,399 @@
+"""The project on a real ``dagster dev``: sensors under the real daemon, a partition materialised
+through GraphQL, a backfill under the ``gemini`` pool, and the UI in a real browser.
+
+One ``dagster dev`` serves the whole module, and the tests run in file order. ``new_ads_sensor``
+evaluates at most once a minute, so its scenario is split in three steps with the other scenarios
+in between, instead of waiting three minutes on its own:
+
+1. ads stored for a brand -> exactly one run (``test_stored_ads_launch_one_analysis_run``)
+2. two later ticks launch nothing new; another ad is stored (``test_later_ticks_launch_nothing_new``)
+3. that ad -> exactly one more run (``test_another_ad_launches_exactly_one_more_run``)
+
+While the sensor is on, the scrapes of the other scenarios store ads too, and it launches analysis
+runs for those brands as well: that is the documented flow (new ads flow into analysis by
+themselves), so the scenarios count their own runs only, and the last test checks that every run
+of the module succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from dagster import AssetCheckKey, DagsterEventType, DagsterRunStatus
+from dagster_graphql import DagsterGraphQLClient
+from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
+
+from brand_pipeline.aio import run_async
+from brand_pipeline.checks import ALL_CHECKS
+from brand_pipeline.demo import register_sample_brands
+from brand_pipeline.sources.records import AdRecord
+from brand_pipeline.store.embedded import EmbeddedPostgres
+from brand_pipeline.store.models import Brand
+from brand_pipeline_tests.e2e.conftest import DevEnv
+from brand_pipeline_tests.e2e.support import (
+    ALL_ASSETS,
+    BACKFILL_STATUS,
+    DOWNSTREAM_ASSETS,
+    GEMINI_STEPS,
+    INSTANCE_INFO,
+    LOCATION,
+    REPOSITORY,
+    SENSOR_TICKS,
+    SET_CONCURRENCY_LIMIT,
+    START_SENSOR,
+    check_evaluations,
+    format_intervals,
+    max_in_flight,
+    run_intervals,
+    runs_for_partition,
+    sensor_selector,
+    step_intervals,
+)
+from brand_pipeline_tests.fakes.gemini import FakeGemini
+from brand_pipeline_tests.helpers import store_call
+
+pytestmark = pytest.mark.e2e
+
+SENSOR_BRAND = Brand(slug="e2e-sensor-brand", name="E2E sensor brand")
+NEW_ADS_SENSOR = {"dagster/sensor_name": "new_ads_sensor"}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def _copy_ad(ad_id: str) -> AdRecord:
+    return AdRecord.from_item(
+        {"ad_archive_id": ad_id, "snapshot": {"body": {"text": f"E2E ad {ad_id}: save 20% on your first order today."}}}
+    )
+
+
+def _ticks(dev: DevEnv, sensor: str, limit: int = 100) -> list[dict]:
+    result = dev.gql(SENSOR_TICKS, {"sel": sensor_selector(sensor), "limit": limit})["sensorOrError"]
+    assert result["__typename"] == "Sensor", result
+    return sorted(result["sensorState"]["ticks"], key=lambda tick: tick["timestamp"])
+
+
+def _ticks_text(dev: DevEnv, sensor: str) -> str:
+    return f"{sensor} ticks:\n" + "\n".join(
+        f"  {t['timestamp']:.1f} {t['status']:8s} runKeys={t['runKeys']} skip={t['skipReason']!r} "
+        f"partitions={t['dynamicPartitionsRequestResults']} error={t['error']}"
+        for t in _ticks(dev, sensor)
+    )
+
+
+def _sensor_runs(dev: DevEnv) -> list:
+    return runs_for_partition(dev.instance, SENSOR_BRAND.slug, **NEW_ADS_SENSOR)
+
+
+def _client(dev: DevEnv) -> DagsterGraphQLClient:
+    return DagsterGraphQLClient("127.0.0.1", port_number=dev.port, timeout=60)
+
+
+# ------------------------------------------------------------------------ new_ads_sensor, step 1
+
+
+def test_stored_ads_launch_one_analysis_run(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    store_call(dev.resources, "upsert_brands", [SENSOR_BRAND])
+    store_call(dev.resources, "upsert_ads", SENSOR_BRAND.slug, [_copy_ad(f"e2e-{i}") for i in (1, 2, 3)])
+
+    started = dev.gql(START_SENSOR, {"sel": sensor_selector("new_ads_sensor")})["startSensor"]
+    assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
+
+    runs = dev.diag.wait_for(
+        "new_ads_sensor to launch a run for the stored ads", lambda: _sensor_runs(dev), timeout=60,
+        extra=lambda: _ticks_text(dev, "new_ads_sensor"),
+    )
+    assert len(runs) == 1, [r.run_id for r in runs]
+    [run] = runs
+    assert {key.to_user_string() for key in run.asset_selection} == set(DOWNSTREAM_ASSETS)
+    assert run.tags["dagster/run_key"].startswith(f"new-ads:{SENSOR_BRAND.slug}:")
+    assert run.tags["brand_pipeline/new_ads"] == "3"
+    dev.diag.wait_run(run.run_id, timeout=120)
+
+    [launching] = [t for t in _ticks(dev, "new_ads_sensor") if run.run_id in t["runIds"]]
+    dev.notes["new_ads_first_run"] = run.run_id
+    dev.notes["new_ads_launch_tick"] = launching["timestamp"]
+
+
+# ------------------------------------------------------------------------------- brands_sensor
+
+
+def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    slugs = {brand.slug for brand in dev.manifest.brands}
+    assert not slugs & set(dev.instance.get_dynamic_partitions("brands")), "the sample brands are new here"
+
+    inserted_at = time.time()
+    run_async(register_sample_brands(dev.supabase, dev.manifest))
+
+    # brands_sensor runs at most every 30 s; the daemon looks at it every ~5 s.
+    dev.diag.wait_for(
+        "brands_sensor to add the sample brands as partitions",
+        lambda: slugs <= set(dev.instance.get_dynamic_partitions("brands")),
+        timeout=75,
+        extra=lambda: _ticks_text(dev, "brands_sensor"),
+    )
+    added = {
+        key
+        for tick in _ticks(dev, "brands_sensor")
+        if tick["timestamp"] >= inserted_at - 1
+        for request in tick["dynamicPartitionsRequestResults"]
+        if request["type"] == "ADD_PARTITIONS" and request["partitionsDefName"] == "brands"
+        for key in request["partitionKeys"]
+    }
+    assert slugs <= added, f"the partitions were not added by brands_sensor:\n{_ticks_text(dev, 'brands_sensor')}"
+
+
+# ------------------------------------------------------------------- one partition via GraphQL
+
+
+def test_a_partition_materialised_through_graphql(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    slug = "lumen-hollow"
+    run_id = _client(dev).submit_job_execution(
+        "__ASSET_JOB",
+        repository_location_name=LOCATION,
+        repository_name=REPOSITORY,
+        asset_selection=ALL_ASSETS,
+        tags={"dagster/partition": slug},
+    )
+    dev.diag.wait_run(run_id, timeout=180)
+
+    materialised = {
+        record.dagster_event.asset_key.to_user_string(): record.dagster_event.partition
+        for record in dev.instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    }
+    assert materialised == {asset: slug for asset in ALL_ASSETS}
+
+    expected = dev.manifest.brand(slug).expected
+    summary = store_call(dev.resources, "brand_summary", slug)
+    assert summary["ads"] == expected.importable_ads, summary
+    assert summary["images"] == summary["images_analysed"] == expected.image_files, summary
+    assert summary["videos"] == summary["videos_analysed"] == expected.video_files, summary
+    assert summary["copies"] > 0 and summary["copies_analysed"] + summary["copies_skipped"] == summary["copies"], summary
+    assert 3 <= summary["personas"] <= 6, summary
+
+    wanted_checks = {key for check in ALL_CHECKS for key in check.check_keys}
+    evaluations = check_evaluations(dev.instance, run_id)
+    assert {AssetCheckKey(e.asset_key, e.check_name) for e in evaluations} == wanted_checks
+    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata) for e in evaluations if not e.passed]
+    assert not failed, failed
+    assert {e.partition for e in evaluations} == {slug}
+    # The same through the instance's check history, as the UI's checks tab reads it.
+    for key in wanted_checks:
+        [latest] = dev.instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
+        assert latest.run_id == run_id and latest.status.value == "SUCCEEDED", (key, latest)
+
+
+# ---------------------------------------------------------------- backfill under the gemini pool
+
+
+def test_a_backfill_of_all_brands_never_runs_more_gemini_steps_than_the_pool(
+    dagster_dev: DevEnv, fake_gemini: FakeGemini
+) -> None:
+    dev = dagster_dev
+    assert dev.gql(SET_CONCURRENCY_LIMIT, {"key": "gemini", "limit": 1})["setConcurrencyLimit"] is True
+    info = dev.gql(INSTANCE_INFO)["instance"]
+    assert {c["concurrencyKey"]: c["limit"] for c in info["concurrencyLimits"]}["gemini"] == 1
+    # The queue would let all three runs go at once: only the pool can serialise their steps.
+    assert info["runQueueConfig"]["maxConcurrentRuns"] >= 3, info["runQueueConfig"]
+
+    slugs = sorted(brand.slug for brand in dev.manifest.brands)
+    calls_before = fake_gemini.stats.total_generate_calls
+    launched = dev.gql(
+        LAUNCH_PARTITION_BACKFILL_MUTATION,
+        {"backfillParams": {"assetSelection": [{"path": [a]} for a in ALL_ASSETS], "partitionNames": slugs,
+                            "title": "e2e: all sample brands"}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    def backfill() -> dict:
+        return dev.gql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+
+    # The backfill daemon loops every 30 s: one pass to launch the runs, one to see them done.
+    done = dev.diag.wait_for(
+        f"backfill {backfill_id} to complete",
+        lambda: (b := backfill())["status"] not in ("REQUESTED", "CANCELING", "FAILING") and b,
+        timeout=180,
+        interval=1,
+        run_ids=lambda: [r["runId"] for r in backfill()["runs"]],
+        extra=lambda: f"backfill: {backfill()}",
+    )
+    run_ids = [r["runId"] for r in done["runs"]]
+    if done["status"] != "COMPLETED_SUCCESS" or any(r["status"] != "SUCCESS" for r in done["runs"]):
+        dev.diag.fail(f"backfill ended {done['status']}: {done['runs']}", run_ids)
+    partitions = sorted(dev.instance.get_run_by_id(r).tags["dagster/partition"] for r in run_ids)
+    assert partitions == slugs, partitions
+
+    steps = step_intervals(dev.instance, run_ids, GEMINI_STEPS)
+    runs = run_intervals(dev.instance, run_ids)
+    origin = runs[0][0]
+    timeline = f"runs:\n{format_intervals(runs, origin)}\ngemini steps:\n{format_intervals(steps, origin)}"
+    print(f"\nbackfill {backfill_id}: {len(run_ids)} runs\n{timeline}")
+    assert len(steps) == len(GEMINI_STEPS) * len(slugs), timeline
+    assert max_in_flight(steps) == 1, f"more Gemini steps at once than the pool allows\n{timeline}"
+    assert max_in_flight(runs) >= 2, f"the runs did not overlap, so the pool was never tested\n{timeline}"
+    blocked = [
+        (record.run_id[:8], record.step_key)
+        for run_id in run_ids
+        for record in dev.instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT)
+        if (record.message or "").startswith("Step blocked by limit for pool gemini")
+    ]
+    assert blocked, f"no step ever waited for the gemini pool\n{timeline}"
+
+    # Every Gemini-bound step of the module (the sensor's runs too) respected the pool.
+    every_run = [r.run_id for r in dev.instance.get_runs() if r.status == DagsterRunStatus.SUCCESS]
+    assert max_in_flight(step_intervals(dev.instance, every_run, GEMINI_STEPS)) == 1
+
+    # Personas with citations, end to end: each cites ads of its own brand.
+    assert fake_gemini.stats.total_generate_calls > calls_before
+    dsn = EmbeddedPostgres(dev.pipeline_home).status().dsn()
+    for slug in slugs:
+        synthesis = store_call(dev.resources, "latest_persona_synthesis", slug)
+        assert synthesis.status == "done" and 3 <= len(synthesis.personas) <= 6, synthesis
+        with psycopg.connect(dsn) as conn:
+            brand_ads = {r[0] for r in conn.execute("SELECT ad_archive_id FROM brand_ads WHERE brand_slug = %s", [slug])}
+        for persona in synthesis.personas:
+            assert persona.evidence_ad_ids and set(persona.evidence_ad_ids) <= brand_ads, (slug, persona)
+
+
+# ------------------------------------------------------------------------ new_ads_sensor, step 2
+
+
+def test_later_ticks_launch_nothing_new(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    if "new_ads_launch_tick" not in dev.notes:
+        pytest.fail("needs test_stored_ads_launch_one_analysis_run to have passed")
+    launch_tick = dev.notes["new_ads_launch_tick"]
+
+    def later_ticks() -> list[dict]:
+        return [t for t in _ticks(dev, "new_ads_sensor") if t["timestamp"] > launch_tick and t["status"] != "STARTED"]
+
+    # new_ads_sensor runs at most once a minute: two more ticks take two minutes from the first.
+    ticks = dev.diag.wait_for(
+        "two more new_ads_sensor ticks", lambda: len(later_ticks()) >= 2 and later_ticks(),
+        timeout=max(30.0, launch_tick + 150 - time.time()), interval=2,
+        extra=lambda: _ticks_text(dev, "new_ads_sensor"),
+    )
+    assert all(t["status"] in ("SKIPPED", "SUCCESS") for t in ticks), _ticks_text(dev, "new_ads_sensor")
+    for tick in ticks:
+        assert not any(key.startswith(f"new-ads:{SENSOR_BRAND.slug}:") for key in tick["runKeys"]), tick
+    assert [r.run_id for r in _sensor_runs(dev)] == [dev.notes["new_ads_first_run"]]
+
+    store_call(dev.resources, "upsert_ads", SENSOR_BRAND.slug, [_copy_ad("e2e-4")])
+    dev.notes["new_ads_second_ad_at"] = time.time()
+
+
+# ------------------------------------------------------------------------------------- the UI
+
+
+def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: Path) -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
+                    f".ci/run does this before the tests")
+    from playwright.sync_api import expect, sync_playwright
+
+    dev = dagster_dev
+    slug = "dewveil"
+    shots = artifacts_dir
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(30_000)
+
+            page.goto(f"{dev.server.url}/asset-groups")
+            for asset in ALL_ASSETS:
+                expect(page.get_by_text(asset, exact=True).first).to_be_visible()
+            page.screenshot(path=shots / "e2e_1_asset_graph.png")
+
+            page.goto(f"{dev.server.url}/assets/scraped_ads")
+            page.get_by_role("button", name="Materialize…").click()  # U+2026
+            dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+            expect(dialog).to_be_visible()
+            dialog.get_by_text("Select a partition or create one").click()
+            page.get_by_placeholder("Filter partitions").fill(slug)
+            page.get_by_role("menuitem").filter(has=page.locator(f'[title="{slug}"]')).click()
+            # Close the picker by clicking the dialog's title (Escape would close the dialog).
+            dialog.get_by_text("Launch runs to materialize").click()
+            expect(page.get_by_placeholder("Filter partitions")).to_be_hidden()
+            expect(dialog.get_by_text("1 partition", exact=True)).to_be_visible()
+            page.screenshot(path=shots / "e2e_2_materialize_dialog.png")
+
+            launch = dialog.get_by_role("button", name="Launch 1 run")
+            expect(launch).to_be_enabled()
+            with page.expect_response(
+                lambda r: "/graphql" in r.url and "LaunchPipelineExecution" in (r.request.post_data or "")
+            ) as response:
+                launch.click()
+            body = response.value.json()
+            run = body["data"]["launchPipelineExecution"].get("run")
+            assert run, body
+            run_id = run.get("runId") or run["id"]
+
+            page.goto(f"{dev.server.url}/runs/{run_id}")
+            try:
+                expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=120_000)
+            except AssertionError:
+                page.screenshot(path=shots / "e2e_3_run_not_successful.png")
+                dev.diag.fail(f"the UI never showed run {run_id} as Success", [run_id])
+            page.screenshot(path=shots / "e2e_3_run_success.png")
+        finally:
+            browser.close()
+
+    run = dev.diag.wait_run(run_id, timeout=30)
+    assert run.tags["dagster/partition"] == slug
+    assert {key.to_user_string() for key in run.asset_selection} == {"scraped_ads"}
+    for name in ("e2e_1_asset_graph.png", "e2e_2_materialize_dialog.png", "e2e_3_run_success.png"):
+        assert (shots / name).stat().st_size > 10_000, name
+
+
+# ------------------------------------------------------------------------ new_ads_sensor, step 3
+
+
+def test_another_ad_launches_exactly_one_more_run(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    if "new_ads_second_ad_at" not in dev.notes:
+        pytest.fail("needs test_later_ticks_launch_nothing_new to have passed")
+    first = dev.notes["new_ads_first_run"]
+    runs = dev.diag.wait_for(
+        "new_ads_sensor to launch a run for the new ad",
+        lambda: len(_sensor_runs(dev)) >= 2 and _sensor_runs(dev),
+        timeout=max(30.0, dev.notes["new_ads_second_ad_at"] + 90 - time.time()), interval=1,
+        extra=lambda: _ticks_text(dev, "new_ads_sensor"),
+    )
+    assert len(runs) == 2, [r.run_id for r in runs]
+    [second] = [r for r in runs if r.run_id != first]
+    assert {key.to_user_string() for key in second.asset_selection} == set(DOWNSTREAM_ASSETS)
+    assert second.tags["brand_pipeline/new_ads"] == "1"
+    keys = {r.tags["dagster/run_key"] for r in runs}
+    assert len(keys) == 2 and all(re.fullmatch(rf"new-ads:{SENSOR_BRAND.slug}:\d+", k) for k in keys), keys
+    dev.diag.wait_run(second.run_id, timeout=120)
+    summary = store_call(dev.resources, "brand_summary", SENSOR_BRAND.slug)
+    assert summary["ads"] == 4 and summary["copies_analysed"] == 4, summary
+
+
+def test_every_run_and_tick_of_the_module_succeeded(dagster_dev: DevEnv) -> None:
+    dev = dagster_dev
+    dev.diag.wait_for(
+        "every run to finish",
+        lambda: all(r.status.value in ("SUCCESS", "FAILURE", "CANCELED") for r in dev.instance.get_runs()),
+        timeout=120,
+        run_ids=lambda: [r.run_id for r in dev.instance.get_runs() if r.status.value not in ("SUCCESS",)],
+    )
+    bad = [r.run_id for r in dev.instance.get_runs() if r.status != DagsterRunStatus.SUCCESS]
+    if bad:
+        dev.diag.fail(f"runs that did not succeed: {bad}", bad)
+    for sensor in ("brands_sensor", "new_ads_sensor"):
+        failed = [t for t in _ticks(dev, sensor) if t["status"] == "FAILURE"]
+        assert not failed, f"{sensor} ticks failed: {failed}"
+    print(f"\n{len(dev.instance.get_runs())} runs in the module, all SUCCESS")
