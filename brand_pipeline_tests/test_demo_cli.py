@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -99,3 +100,28 @@ def test_demo_and_commands_work_against_a_database_url(tmp_path: Path, user_env:
     assert listed.returncode == 0 and "lumen-hollow" in listed.stdout
     assert database_url.rsplit("@", 1)[0] not in demo.stdout + demo.stderr + listed.stdout
     assert not (tmp_path / "home" / "pgdata").exists(), "no embedded server when a database URL is given"
+
+
+def test_demo_with_a_key_produces_personas_with_citations_for_every_brand(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    from brand_pipeline_tests.fakes.gemini import FakeGemini
+
+    with FakeGemini(api_key="demo-key") as fake:
+        env = user_env | {"GEMINI_API_KEY": "demo-key", "GEMINI_BASE_URL": fake.base_url,
+                          "GEMINI_REQUESTS_PER_MINUTE": "6000"}
+        try:
+            demo = _cli(["demo"], tmp_path, env)
+            shown = {slug: _cli(["personas", "show", slug, "--format", "json"], tmp_path, env) for slug in _rows(demo.stdout)}
+        finally:
+            _cli(["db", "stop"], tmp_path, env)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "demo-key" not in demo.stdout + demo.stderr
+    assert "Gemini:" in demo.stdout and "0 failed" in demo.stdout
+    rows = _rows(demo.stdout)
+    assert len(rows) == 3
+    for slug, row in rows.items():
+        assert 3 <= int(row[6]) <= 6, f"{slug}: personas column is {row[6]}"
+        synthesis = json.loads(shown[slug].stdout)
+        assert synthesis["status"] == "done"
+        assert all(persona["evidence_ad_ids"] for persona in synthesis["personas"])

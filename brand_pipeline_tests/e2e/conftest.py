@@ -4,53 +4,21 @@
 workspace.yaml, the embedded Postgres started by the code server inside a temporary
 ``BRAND_PIPELINE_HOME``, the generated sample brands, and a temporary ``DAGSTER_HOME`` whose
 dagster.yaml turns off the onboarding modal and telemetry, gives every pool one slot and dequeues
-runs every second. The only difference from a user's setup is that Gemini is the repository's fake
-server on 127.0.0.1 (``fake_gemini``), so Gemini-bound steps do real work that takes measurable time.
-
-Teardown ends everything the module started: the ``dagster dev`` process group (SIGINT, then
-SIGKILL), the embedded Postgres, and it fails if any process that mentions the module's temporary
-folders is still alive.
+runs every second. The one difference from a user's setup: Gemini is the repository's fake server
+on 127.0.0.1 (``fake_gemini``), so Gemini-bound steps do real work that takes measurable time.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import textwrap
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import dagster as dg
 import pytest
-from dagster._core.instance import InstanceRef
 
-from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.sources.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline_tests.e2e import devserver
-from brand_pipeline_tests.e2e.support import Diagnostics
+from brand_pipeline_tests.e2e.harness import DEV_DAGSTER_YAML, REPO_ROOT, DevEnv, running_dagster_dev
 from brand_pipeline_tests.fakes.gemini import FakeGemini
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-DEV_DAGSTER_YAML = textwrap.dedent("""\
-    nux:
-      enabled: false
-    telemetry:
-      enabled: false
-    concurrency:
-      pools:
-        default_limit: 1
-    run_coordinator:
-      module: dagster._core.run_coordinator
-      class: QueuedRunCoordinator
-      config:
-        dequeue_interval_seconds: 1
-""")
 
 # Every model call of the fake answers after this long, so a Gemini-bound step lasts at least as
 # long and steps that were allowed to run at once would visibly overlap.
@@ -63,97 +31,6 @@ def artifacts_dir() -> Path:
     folder = Path(os.environ.get("BRAND_PIPELINE_ARTIFACTS") or REPO_ROOT / "artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@dataclass
-class DevEnv:
-    """One running ``dagster dev`` and handles on the state it shares with the test process."""
-
-    name: str
-    server: devserver.DevServer
-    instance: dg.DagsterInstance
-    dagster_home: Path
-    pipeline_home: Path
-    supabase: SupabaseResource
-    manifest: SampleManifest
-    diag: Diagnostics
-    notes: dict = field(default_factory=dict)
-
-    @property
-    def resources(self) -> dict:
-        return {"supabase": self.supabase}
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    def gql(self, query: str, variables: dict | None = None) -> dict:
-        return self.server.gql(query, variables)
-
-
-def _stop_leftovers(leftovers: list[str]) -> None:
-    """Kill, by pid, processes this module started that outlived their shutdown."""
-    for line in leftovers:
-        try:
-            os.kill(int(line.split()[0]), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
-
-
-@contextmanager
-def running_dagster_dev(
-    name: str,
-    root: Path,
-    dagster_yaml: str,
-    artifacts: Path,
-    env: dict[str, str] | None = None,
-    supabase: SupabaseResource | None = None,
-    stop_postgres: tuple[Path, ...] = (),
-) -> Iterator[DevEnv]:
-    """``dagster dev`` from the repository root with a fresh DAGSTER_HOME and BRAND_PIPELINE_HOME
-    under ``root``; everything it started is ended on exit."""
-    dagster_home = root / "dagster_home"
-    pipeline_home = root / "pipeline_home"
-    dagster_home.mkdir(parents=True)
-    pipeline_home.mkdir(parents=True)
-    (dagster_home / "dagster.yaml").write_text(dagster_yaml)
-    # Generated before the server starts, so the code server finds it ready (it is deterministic).
-    manifest = ensure_sample(pipeline_home / "sample")
-    full_env = devserver.clean_env(
-        {"DAGSTER_HOME": str(dagster_home), "BRAND_PIPELINE_HOME": str(pipeline_home), **(env or {})}
-    )
-    log_path = dagster_home / "dagster_dev.log"
-    t0 = time.monotonic()
-    server = devserver.start(REPO_ROOT, full_env, log_path)
-    instance = None
-    survivors: list[str] = []
-    try:
-        devserver.wait_ready(server)
-        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
-        dev = DevEnv(
-            name=name,
-            server=server,
-            instance=instance,
-            dagster_home=dagster_home,
-            pipeline_home=pipeline_home,
-            supabase=supabase or SupabaseResource(home=str(pipeline_home)),
-            manifest=manifest,
-            diag=Diagnostics(server, instance),
-        )
-        print(f"\n[{name}] dagster dev ready on port {server.port}: {server.timings}")
-        yield dev
-    finally:
-        survivors = devserver.stop(server)
-        for folder in (pipeline_home, *stop_postgres):
-            EmbeddedPostgres(folder).stop()
-        if instance is not None:
-            instance.dispose()
-        shutil.copy(log_path, artifacts / f"dagster_dev_{name}.log")
-        print(f"\n[{name}] dagster dev up {time.monotonic() - t0:.0f}s; stop: {server.timings}")
-    leftovers = survivors + devserver.processes_mentioning(str(root))
-    if leftovers:
-        _stop_leftovers(leftovers)
-        pytest.fail(f"[{name}] processes left behind after shutdown (killed now): {leftovers}")
 
 
 @pytest.fixture(scope="module")
@@ -177,4 +54,11 @@ def dagster_dev(
     with running_dagster_dev(
         "dev", tmp_path_factory.mktemp("e2e_dev"), DEV_DAGSTER_YAML, artifacts_dir, env=gemini_env
     ) as dev:
+        # Nothing in the test process has touched the store yet: brands_sensor's first tick, in the
+        # code server, starts the embedded Postgres inside BRAND_PIPELINE_HOME, as for a user.
+        dev.diag.wait_for(
+            "the code server to start the embedded Postgres",
+            lambda: EmbeddedPostgres(dev.pipeline_home).status().running,
+            timeout=60,
+        )
         yield dev

@@ -236,6 +236,14 @@ def format_intervals(intervals: Iterable[tuple], origin: float) -> str:
     )
 
 
+def materialised(instance: dg.DagsterInstance, run_id: str) -> dict[str, str | None]:
+    """``{asset: partition}`` of the materialisations a run recorded."""
+    return {
+        record.dagster_event.asset_key.to_user_string(): record.dagster_event.partition
+        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    }
+
+
 def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list[Any]:
     """The asset check evaluations a run recorded."""
     return [

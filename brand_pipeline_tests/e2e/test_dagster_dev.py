@@ -34,7 +34,7 @@ from brand_pipeline.demo import register_sample_brands
 from brand_pipeline.sources.records import AdRecord
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.models import Brand
-from brand_pipeline_tests.e2e.conftest import DevEnv
+from brand_pipeline_tests.e2e.harness import DevEnv
 from brand_pipeline_tests.e2e.support import (
     ALL_ASSETS,
     BACKFILL_STATUS,
@@ -48,6 +48,7 @@ from brand_pipeline_tests.e2e.support import (
     START_SENSOR,
     check_evaluations,
     format_intervals,
+    materialised,
     max_in_flight,
     run_intervals,
     runs_for_partition,
@@ -57,7 +58,11 @@ from brand_pipeline_tests.e2e.support import (
 from brand_pipeline_tests.fakes.gemini import FakeGemini
 from brand_pipeline_tests.helpers import store_call
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # dagster_graphql's client calls gql the old way; not ours to fix.
+    pytest.mark.filterwarnings("ignore:Using variable_values and operation_name:DeprecationWarning"),
+]
 
 SENSOR_BRAND = Brand(slug="e2e-sensor-brand", name="E2E sensor brand")
 NEW_ADS_SENSOR = {"dagster/sensor_name": "new_ads_sensor"}
@@ -113,10 +118,11 @@ def test_stored_ads_launch_one_analysis_run(dagster_dev: DevEnv) -> None:
     )
     assert len(runs) == 1, [r.run_id for r in runs]
     [run] = runs
-    assert {key.to_user_string() for key in run.asset_selection} == set(DOWNSTREAM_ASSETS)
     assert run.tags["dagster/run_key"].startswith(f"new-ads:{SENSOR_BRAND.slug}:")
     assert run.tags["brand_pipeline/new_ads"] == "3"
     dev.diag.wait_run(run.run_id, timeout=120)
+    # The sensor targets a job of the four assets (the run has no asset_selection of its own).
+    assert materialised(dev.instance, run.run_id) == {asset: SENSOR_BRAND.slug for asset in DOWNSTREAM_ASSETS}
 
     [launching] = [t for t in _ticks(dev, "new_ads_sensor") if run.run_id in t["runIds"]]
     dev.notes["new_ads_first_run"] = run.run_id
@@ -131,7 +137,6 @@ def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) 
     slugs = {brand.slug for brand in dev.manifest.brands}
     assert not slugs & set(dev.instance.get_dynamic_partitions("brands")), "the sample brands are new here"
 
-    inserted_at = time.time()
     run_async(register_sample_brands(dev.supabase, dev.manifest))
 
     # brands_sensor runs at most every 30 s; the daemon looks at it every ~5 s.
@@ -141,10 +146,10 @@ def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) 
         timeout=75,
         extra=lambda: _ticks_text(dev, "brands_sensor"),
     )
+    # The partitions did not exist before, so a brands_sensor tick that added them is the proof.
     added = {
         key
         for tick in _ticks(dev, "brands_sensor")
-        if tick["timestamp"] >= inserted_at - 1
         for request in tick["dynamicPartitionsRequestResults"]
         if request["type"] == "ADD_PARTITIONS" and request["partitionsDefName"] == "brands"
         for key in request["partitionKeys"]
@@ -167,11 +172,7 @@ def test_a_partition_materialised_through_graphql(dagster_dev: DevEnv) -> None:
     )
     dev.diag.wait_run(run_id, timeout=180)
 
-    materialised = {
-        record.dagster_event.asset_key.to_user_string(): record.dagster_event.partition
-        for record in dev.instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
-    }
-    assert materialised == {asset: slug for asset in ALL_ASSETS}
+    assert materialised(dev.instance, run_id) == {asset: slug for asset in ALL_ASSETS}
 
     expected = dev.manifest.brand(slug).expected
     summary = store_call(dev.resources, "brand_summary", slug)
@@ -281,7 +282,7 @@ def test_later_ticks_launch_nothing_new(dagster_dev: DevEnv) -> None:
     # new_ads_sensor runs at most once a minute: two more ticks take two minutes from the first.
     ticks = dev.diag.wait_for(
         "two more new_ads_sensor ticks", lambda: len(later_ticks()) >= 2 and later_ticks(),
-        timeout=max(30.0, launch_tick + 150 - time.time()), interval=2,
+        timeout=max(30.0, launch_tick + 180 - time.time()), interval=2,
         extra=lambda: _ticks_text(dev, "new_ads_sensor"),
     )
     assert all(t["status"] in ("SKIPPED", "SUCCESS") for t in ticks), _ticks_text(dev, "new_ads_sensor")
@@ -314,6 +315,8 @@ def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: P
             page.goto(f"{dev.server.url}/asset-groups")
             for asset in ALL_ASSETS:
                 expect(page.get_by_text(asset, exact=True).first).to_be_visible()
+            # The nodes' live data (latest materialisation, checks, partitions) has loaded.
+            expect(page.get_by_text(re.compile(r"^Loading"))).to_have_count(0)
             page.screenshot(path=shots / "e2e_1_asset_graph.png")
 
             page.goto(f"{dev.server.url}/assets/scraped_ads")
@@ -352,7 +355,7 @@ def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: P
 
     run = dev.diag.wait_run(run_id, timeout=30)
     assert run.tags["dagster/partition"] == slug
-    assert {key.to_user_string() for key in run.asset_selection} == {"scraped_ads"}
+    assert materialised(dev.instance, run_id) == {"scraped_ads": slug}
     for name in ("e2e_1_asset_graph.png", "e2e_2_materialize_dialog.png", "e2e_3_run_success.png"):
         assert (shots / name).stat().st_size > 10_000, name
 
@@ -368,16 +371,16 @@ def test_another_ad_launches_exactly_one_more_run(dagster_dev: DevEnv) -> None:
     runs = dev.diag.wait_for(
         "new_ads_sensor to launch a run for the new ad",
         lambda: len(_sensor_runs(dev)) >= 2 and _sensor_runs(dev),
-        timeout=max(30.0, dev.notes["new_ads_second_ad_at"] + 90 - time.time()), interval=1,
+        timeout=max(30.0, dev.notes["new_ads_second_ad_at"] + 120 - time.time()), interval=1,
         extra=lambda: _ticks_text(dev, "new_ads_sensor"),
     )
     assert len(runs) == 2, [r.run_id for r in runs]
     [second] = [r for r in runs if r.run_id != first]
-    assert {key.to_user_string() for key in second.asset_selection} == set(DOWNSTREAM_ASSETS)
     assert second.tags["brand_pipeline/new_ads"] == "1"
     keys = {r.tags["dagster/run_key"] for r in runs}
     assert len(keys) == 2 and all(re.fullmatch(rf"new-ads:{SENSOR_BRAND.slug}:\d+", k) for k in keys), keys
     dev.diag.wait_run(second.run_id, timeout=120)
+    assert materialised(dev.instance, second.run_id) == {asset: SENSOR_BRAND.slug for asset in DOWNSTREAM_ASSETS}
     summary = store_call(dev.resources, "brand_summary", SENSOR_BRAND.slug)
     assert summary["ads"] == 4 and summary["copies_analysed"] == 4, summary
 
