@@ -6,18 +6,16 @@ what people saw: it is recorded as skipped with that reason and never sent to th
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from brand_pipeline.analysis.copy_facts import copy_facts
-from brand_pipeline.analysis.report import AnalysisReport
+from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.sources.records import template_variables
 from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse, SemanticResult
 from brand_pipeline.store.protocol import BrandStore
 
-SAVE_EVERY = 10
 
 
 async def analyse_copies(
@@ -33,18 +31,13 @@ async def analyse_copies(
     report.total = await store.count_copies(brand_slug)
     todo = await store.copies_to_analyse(brand_slug, version, retry_semantic=analyser.enabled)
 
-    pending: list[CopyAnalysis] = []
-    for finished in asyncio.as_completed([_analyse_one(copy, version, analyser, run_id) for copy in todo]):
-        row = await finished
-        report.add(row, _preview(row))
-        pending.append(row)
-        if len(pending) >= SAVE_EVERY:
-            await store.save_copy_analyses(pending)
-            pending = []
-    if pending:
-        await store.save_copy_analyses(pending)
-    report.raise_if_too_many_failed(max_failed_share)
-    return report
+    return await collect_analyses(
+        report,
+        (_analyse_one(copy, version, analyser, run_id) for copy in todo),
+        save=store.save_copy_analyses,
+        preview=_preview,
+        max_failed_share=max_failed_share,
+    )
 
 
 async def _analyse_one(copy: CopyToAnalyse, version: str, analyser: Analyser, run_id: str) -> CopyAnalysis:

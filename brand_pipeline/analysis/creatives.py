@@ -2,7 +2,7 @@
 
 Each creative (by sha256) is analysed once per analysis version, however many ads or brands use
 it; only creatives with no row yet (or with a retryable model outcome, when a model is configured)
-are processed. Results are saved in small batches so a killed run loses little.
+are processed. Results are saved in small batches as they complete, so a killed run loses little.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from brand_pipeline.analysis.image_facts import image_facts
-from brand_pipeline.analysis.report import AnalysisReport
+from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.analysis.video_facts import MediaDecodeError, video_facts
@@ -24,7 +24,6 @@ from brand_pipeline.sources.records import CreativeKind
 from brand_pipeline.store.models import CreativeAnalysis, CreativeToAnalyse, SemanticResult
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
-SAVE_EVERY = 10
 _FACTS: dict[CreativeKind, Callable[[Path], BaseModel]] = {"video": video_facts, "image": image_facts}
 
 
@@ -45,21 +44,13 @@ async def analyse_creatives(
     # Decoding is CPU-bound: one thread per core; model calls are bounded by the analyser itself.
     decode_slots = asyncio.Semaphore(os.cpu_count() or 2)
 
-    async def analyse(creative: CreativeToAnalyse) -> CreativeAnalysis:
-        return await _analyse_one(creative, version, blobs, analyser, decode_slots, run_id)
-
-    pending: list[CreativeAnalysis] = []
-    for finished in asyncio.as_completed([analyse(creative) for creative in todo]):
-        row = await finished
-        report.add(row, _preview(row))
-        pending.append(row)
-        if len(pending) >= SAVE_EVERY:
-            await store.save_analyses(pending)
-            pending = []
-    if pending:
-        await store.save_analyses(pending)
-    report.raise_if_too_many_failed(max_failed_share)
-    return report
+    return await collect_analyses(
+        report,
+        (_analyse_one(creative, version, blobs, analyser, decode_slots, run_id) for creative in todo),
+        save=store.save_analyses,
+        preview=_preview,
+        max_failed_share=max_failed_share,
+    )
 
 
 async def _analyse_one(

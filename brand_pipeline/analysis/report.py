@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from brand_pipeline.store.models import CopyAnalysis, CreativeAnalysis
+
+Row = TypeVar("Row", CreativeAnalysis, CopyAnalysis)
+# Rows saved per batch while analysing, so a killed run loses at most this many results.
+SAVE_EVERY = 10
 
 # Semantic outcomes that count as failures of the step (blocked and skipped are decisions, not faults).
 FAILED_SEMANTIC = ("invalid_reply", "quota_exhausted", "transient_error", "permanent_error")
@@ -99,3 +105,27 @@ class AnalysisReport(BaseModel):
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
     return text.replace("|", "\\|").replace("\n", " ")[:80]
+
+
+async def collect_analyses(
+    report: AnalysisReport,
+    analyses: Iterable[Awaitable[Row]],
+    *,
+    save: Callable[[Sequence[Row]], Awaitable[None]],
+    preview: Callable[[Row], dict[str, Any]],
+    max_failed_share: float,
+) -> AnalysisReport:
+    """Run ``analyses`` concurrently, count and save each result as it completes (in batches),
+    then fail the step only if more than ``max_failed_share`` of the items failed."""
+    pending: list[Row] = []
+    for finished in asyncio.as_completed(list(analyses)):
+        row = await finished
+        report.add(row, preview(row))
+        pending.append(row)
+        if len(pending) >= SAVE_EVERY:
+            await save(pending)
+            pending = []
+    if pending:
+        await save(pending)
+    report.raise_if_too_many_failed(max_failed_share)
+    return report

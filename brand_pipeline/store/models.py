@@ -103,28 +103,26 @@ class SemanticResult(BaseModel):
     attempts: int = 0
 
 
-class CreativeAnalysis(BaseModel):
+class AnalysisRow(BaseModel):
+    """What every analysis row holds, whatever it analyses."""
+
+    prompt_version: str
+    facts: dict[str, Any] | None
+    facts_status: FactsStatus
+    facts_error: str | None = None
+    semantic: SemanticResult
+    ad_ids: list[str]
+    run_id: str | None = None
+
+
+class CreativeAnalysis(AnalysisRow):
     sha256: str
     kind: CreativeKind
-    prompt_version: str
-    facts: dict[str, Any] | None
-    facts_status: FactsStatus
-    facts_error: str | None = None
-    semantic: SemanticResult
-    ad_ids: list[str]
-    run_id: str | None = None
 
 
-class CopyAnalysis(BaseModel):
+class CopyAnalysis(AnalysisRow):
     copy_hash: str
-    prompt_version: str
     copy_text: str
-    facts: dict[str, Any] | None
-    facts_status: FactsStatus
-    facts_error: str | None = None
-    semantic: SemanticResult
-    ad_ids: list[str]
-    run_id: str | None = None
 
 
 class EvidenceAd(BaseModel):
