@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +38,6 @@ from brand_pipeline.resources.gemini import GeminiResource  # noqa: E402
 from brand_pipeline.resources.supabase import SupabaseResource  # noqa: E402
 from brand_pipeline.sources.scrape import scrape_brand  # noqa: E402
 from brand_pipeline.store.embedded import EmbeddedPostgres  # noqa: E402
-from brand_pipeline_tests.fakes.gemini import FakeGemini  # noqa: E402
 
 ORIGINAL_SLEEP_S = {"video": 5.0, "image": 2.0}  # the replaced system's fixed pauses
 
@@ -111,6 +112,27 @@ async def run_original(base_url: str, api_key: str, sample: list[tuple[str, Path
     return {kind: sum(times) / len(times) for kind, times in durations.items()}
 
 
+@contextlib.contextmanager
+def gemini_server(api_key: str, latency: float, rpm: int):  # noqa: ANN201
+    """The repository's Gemini-compatible server, in its own process so it does not share our GIL."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "brand_pipeline_tests.fakes.gemini", "--api-key", api_key,
+         "--latency", str(latency), "--rpm", str(rpm)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        yield server.stdout.readline().strip()
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
+def server_stats(base_url: str, api_key: str) -> dict:
+    import httpx
+
+    return httpx.get(f"{base_url}/__fake/stats", headers={"x-goog-api-key": api_key}).json()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creatives", type=int, default=300)
@@ -127,19 +149,19 @@ def main() -> None:
         server = EmbeddedPostgres(root / "home", durable=False)
         dsn = server.ensure_running()
         try:
-            with FakeGemini(api_key="bench-key", latency=args.latency, rpm=args.rpm) as fake:
+            with gemini_server("bench-key", args.latency, args.rpm) as base_url:
                 supabase = SupabaseResource(database_url=dsn, home=str(root / "home"))
                 library = AdLibraryResource(source="file", export_dir=str(root / "exports"), home=str(root / "home"))
-                gemini = GeminiResource(api_key="bench-key", base_url=fake.base_url, requests_per_minute=args.rpm,
+                gemini = GeminiResource(api_key="bench-key", base_url=base_url, requests_per_minute=args.rpm,
                                         max_concurrency=args.concurrency)
                 ours = asyncio.run(run_ours(supabase, library, gemini))
-                calls = fake.stats.total_generate_calls
-                rejected = fake.stats.quota_rejections
+                stats = server_stats(base_url, "bench-key")
+                calls, rejected = stats["total_generate_calls"], stats["quota_rejections"]
 
                 media = sorted((root / "exports" / "media").iterdir())
                 sample = [("video", p) for p in media if p.suffix == ".mp4"][: args.original_sample]
                 sample += [("image", p) for p in media if p.suffix == ".png"][: args.original_sample]
-                measured = asyncio.run(run_original(fake.base_url, "bench-key", sample))
+                measured = asyncio.run(run_original(base_url, "bench-key", sample))
         finally:
             server.stop()
 

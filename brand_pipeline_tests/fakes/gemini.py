@@ -704,6 +704,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """Routes one HTTP/1.1 keep-alive connection to the owning :class:`FakeGemini`."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms a call), which real servers do not add.
+    disable_nagle_algorithm = True
     server_version = "FakeGemini"
     sys_version = ""
     fake: "FakeGemini"  # set on the per-instance subclass
@@ -806,7 +809,7 @@ class FakeGemini:
         api_key: the key requests must carry in ``x-goog-api-key`` (or ``?key=``).
         citation_pattern: regex finding ad ids in the prompt text (group 1 if present).
         invent_citations: also cite ``"invented-0"``, an id that is not in the prompt.
-        latency: seconds every generateContent waits before answering.
+        latency: seconds every generateContent call takes in all (building the reply included).
         rpm: requests-per-minute quota over a sliding 60 s window (None = unlimited).
         file_processing_polls: how many GETs of a new file answer PROCESSING before ACTIVE.
         max_citations: how many distinct prompt ids go into an ``*ad_ids`` array.
@@ -988,6 +991,9 @@ class FakeGemini:
 
         self._check_key(headers, query)
 
+        if path == "/__fake/stats" and method == "GET":  # for a benchmark running the fake in another process
+            return 200, {}, self.stats.snapshot() | {"total_generate_calls": self.stats.total_generate_calls}
+
         m = _GENERATE_RE.match(path)
         if m and method == "POST":
             return self._generate(m.group(2), m.group(1), body)
@@ -1040,6 +1046,7 @@ class FakeGemini:
     # ----------------------------------------------------------- generateContent
 
     def _generate(self, model: str, api_version: str, raw: bytes) -> tuple[int, dict, Any]:
+        started = time.monotonic()
         try:
             body = json.loads(raw or b"{}")
             if not isinstance(body, dict):
@@ -1052,9 +1059,10 @@ class FakeGemini:
             req = parse_generate_request(model, body, api_version, next(self._seq))
             with self._lock:
                 self._requests.append(req)
-            if self.latency:
-                self._stopping.wait(self.latency)
-            return self._answer(req)
+            answer = self._answer(req)
+            if self.latency:  # the call takes `latency` seconds in all, building the reply included
+                self._stopping.wait(max(0.0, self.latency - (time.monotonic() - started)))
+            return answer
         finally:
             self.stats.exit_generate()
 
@@ -1306,3 +1314,24 @@ def _safety_ratings(reason: str) -> list[dict]:
     if reason == "SAFETY":
         ratings[3] = {"category": categories[3], "probability": "HIGH", "blocked": True}
     return ratings
+
+
+def _serve_from_command_line() -> None:
+    """``python -m brand_pipeline_tests.fakes.gemini --latency 0.5 --rpm 600``: serve in this process
+    (so a benchmark's client does not share a GIL with the server), print the base URL, and stop when
+    stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="A local Gemini-compatible server.")
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--rpm", type=int, default=None)
+    args = parser.parse_args()
+    with FakeGemini(api_key=args.api_key, latency=args.latency, rpm=args.rpm) as fake:
+        print(fake.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    _serve_from_command_line()
