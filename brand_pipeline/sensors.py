@@ -73,7 +73,7 @@ def new_ads_run_key(new: NewAds) -> str:
     return f"new-ads:{new.brand_slug}:{new.newest_seq}"
 
 
-@dg.sensor(minimum_interval_seconds=60, target=ANALYSIS_AND_PERSONAS)
+@dg.sensor(minimum_interval_seconds=30, target=ANALYSIS_AND_PERSONAS)
 def new_ads_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResource) -> dg.SensorResult:
     """For every brand with ads stored since the cursor, one run of its analyses and personas."""
     cursor = int(context.cursor or 0)

@@ -64,14 +64,14 @@ class EmbeddedPostgres:
 
     def ensure_running(self, database: str = DATABASE) -> str:
         """Start the server if it is not running, and return a DSN for ``database``."""
-        status = self.status()
-        if not status.running:
-            self.root.mkdir(parents=True, exist_ok=True)
-            with self._lock:
-                status = self.status()
-                if not status.running:
-                    self._ensure_initialised()
-                    status = self._start()
+        # Always under the lock: a server that already answers may still be waiting for its
+        # database, which the process that started it creates before releasing the lock.
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            status = self.status()
+            if not status.running:
+                self._ensure_initialised()
+                status = self._start()
         return status.dsn(database)
 
     def status(self) -> ServerStatus:

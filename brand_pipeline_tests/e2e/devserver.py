@@ -100,7 +100,7 @@ class DevServer:
 
 def group_processes(pgid: int) -> list[str]:
     """Live (non-zombie) processes of a process group, as ``pid stat args`` lines."""
-    out = subprocess.run(["ps", "-e", "-o", "pgid=,pid=,stat=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-e", "-ww", "-o", "pgid=,pid=,stat=,args="], capture_output=True, text=True).stdout
     found = []
     for line in out.splitlines():
         parts = line.split(None, 3)
@@ -111,7 +111,8 @@ def group_processes(pgid: int) -> list[str]:
 
 def processes_mentioning(*needles: str) -> list[str]:
     """Live processes whose command line mentions any of ``needles`` (paths of one test's state)."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,stat=,args="], capture_output=True, text=True).stdout
+    # -ww: never cut command lines (ps cuts them to 80 columns when it cannot see a terminal).
+    out = subprocess.run(["ps", "-e", "-ww", "-o", "pid=,stat=,args="], capture_output=True, text=True).stdout
     me = str(os.getpid())
     found = []
     for line in out.splitlines():

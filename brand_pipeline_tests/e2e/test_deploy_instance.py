@@ -65,12 +65,13 @@ def deploy_dev(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
                 patch.setenv(key, env[key])
             with running_dagster_dev(
                 "deploy", root, DEPLOY_YAML.read_text(), artifacts_dir, env=env, supabase=supabase,
+                stop_postgres=(root / "postgres",),
             ) as dev:
                 dev.notes["dagster_dsn"] = status.dsn("dagster")
                 dev.notes["root"] = root
                 yield dev
     finally:
-        postgres.stop()
+        postgres.stop()  # already stopped unless dagster dev failed to start
 
 
 def test_deploy_config_materialises_a_partition_end_to_end(deploy_dev: DevEnv) -> None:
