@@ -110,15 +110,10 @@ class MediaFetcher:
             raise MediaError("refused", f"media path {url!r} points outside the export folder")
         if not source.is_file():
             raise MediaError("unavailable", f"media file {relative!r} does not exist next to the export")
-        digest, size = hashlib.sha256(), 0
-        with source.open("rb") as reader, staging.open("wb") as writer:
+        with source.open("rb") as reader, _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
             while chunk := reader.read(_CHUNK):
-                size += len(chunk)
-                if size > self.policy.max_bytes:
-                    raise MediaError("too_large", f"media file is larger than {self.policy.max_bytes} bytes")
-                digest.update(chunk)
                 writer.write(chunk)
-        return digest.hexdigest(), size
+        return writer.sha256, writer.size
 
     # -- downloads ------------------------------------------------------------------------------
 
@@ -146,15 +141,10 @@ class MediaFetcher:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
             raise MediaError("too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}")
-        digest, size = hashlib.sha256(), 0
-        with staging.open("wb") as writer:
+        with _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
             async for chunk in response.aiter_bytes(_CHUNK):
-                size += len(chunk)
-                if size > self.policy.max_bytes:
-                    raise MediaError("too_large", f"download passed the cap of {self.policy.max_bytes} bytes")
-                digest.update(chunk)
                 writer.write(chunk)
-        return digest.hexdigest(), size
+        return writer.sha256, writer.size
 
     async def _check_destination(self, url: str) -> None:
         parts = urlsplit(url)
@@ -176,6 +166,33 @@ class MediaFetcher:
             address = ipaddress.ip_address(info[4][0])
             if not address.is_global:
                 raise MediaError("refused", f"{host} resolves to non-public address {address}")
+
+
+class _CappedHashingWriter:
+    """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be)."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self._file = path.open("wb")
+        self._digest = hashlib.sha256()
+        self._max_bytes = max_bytes
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max_bytes:
+            raise MediaError("too_large", f"the media is larger than the cap of {self._max_bytes} bytes")
+        self._digest.update(chunk)
+        self._file.write(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def __enter__(self) -> _CappedHashingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
 
 
 def _refuse_if_signature_expired(url: str) -> None:

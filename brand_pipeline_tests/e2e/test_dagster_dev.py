@@ -58,11 +58,7 @@ from brand_pipeline_tests.e2e.support import (
 from brand_pipeline_tests.fakes.gemini import FakeGemini
 from brand_pipeline_tests.helpers import store_call
 
-pytestmark = [
-    pytest.mark.e2e,
-    # dagster_graphql's client calls gql the old way; not ours to fix.
-    pytest.mark.filterwarnings("ignore:Using variable_values and operation_name:DeprecationWarning"),
-]
+pytestmark = pytest.mark.e2e
 
 SENSOR_BRAND = Brand(slug="e2e-sensor-brand", name="E2E sensor brand")
 NEW_ADS_SENSOR = {"dagster/sensor_name": "new_ads_sensor"}

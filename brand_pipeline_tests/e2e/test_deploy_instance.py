@@ -33,11 +33,7 @@ from brand_pipeline_tests.e2e.support import (
 )
 from brand_pipeline_tests.helpers import store_call
 
-pytestmark = [
-    pytest.mark.e2e,
-    # dagster_graphql's client calls gql the old way; not ours to fix.
-    pytest.mark.filterwarnings("ignore:Using variable_values and operation_name:DeprecationWarning"),
-]
+pytestmark = pytest.mark.e2e
 
 DEPLOY_YAML = REPO_ROOT / "deploy" / "dagster.yaml"
 
