@@ -51,7 +51,7 @@ def _embedded() -> EmbeddedPostgres:
 @app.command()
 def demo() -> None:
     """Generate the sample brands, run all five assets for each, and print what was found."""
-    from brand_pipeline.demo import run_demo
+    from brand_pipeline.demo import model_totals, run_demo
     from brand_pipeline.instance import project_instance
     from brand_pipeline.settings import pipeline_home
 
@@ -66,15 +66,11 @@ def demo() -> None:
         table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right",
                          no_wrap=True)
     for run in runs:
-        t, c = run.totals, run.asset_counts
-        new = sum(int(c.get(asset, {}).get(key, 0)) for asset, key in (
-            ("scraped_ads", "ads_new"), ("scraped_ads", "creatives_new"), ("video_analyses", "analysed_new"),
-            ("image_analyses", "analysed_new"), ("copy_analyses", "analysed_new")))
-        persona_status = c.get("personas", {}).get("status", "not run")
+        t = run.totals
         table.add_row(
             run.slug, str(t["ads"]), str(t["bad_items"]), f"{t['videos_analysed']}/{t['videos']}",
-            f"{t['images_analysed']}/{t['images']}", f"{t['copies_analysed']}/{t['copies']}", str(new),
-            str(t["personas"]) if persona_status == "done" else persona_status,
+            f"{t['images_analysed']}/{t['images']}", f"{t['copies_analysed']}/{t['copies']}", str(run.new_items),
+            str(t["personas"]) if run.persona_status == "done" else run.persona_status,
             "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
         )
     console.print(table)
@@ -82,8 +78,7 @@ def demo() -> None:
     if skipped_copy:
         console.print(f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}.")
     if resources["gemini"].configured:
-        model = {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values())
-                 for key in ("model_done", "failed", "input_tokens", "output_tokens", "cost_usd")}
+        model = model_totals(runs)
         console.print(
             f"Gemini: {model['model_done']:.0f} analyses done, {model['failed']:.0f} failed; "
             f"{model['input_tokens']:.0f} input / {model['output_tokens']:.0f} output tokens, "

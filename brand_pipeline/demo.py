@@ -35,6 +35,23 @@ class BrandRun(BaseModel):
     asset_counts: dict[str, dict[str, Any]]
     totals: dict[str, int]
 
+    @property
+    def new_items(self) -> int:
+        """Ads, creatives and analyses this run added (0 when everything was already done)."""
+        keys = (("scraped_ads", "ads_new"), ("scraped_ads", "creatives_new"), ("video_analyses", "analysed_new"),
+                ("image_analyses", "analysed_new"), ("copy_analyses", "analysed_new"))
+        return sum(int(self.asset_counts.get(asset, {}).get(key, 0)) for asset, key in keys)
+
+    @property
+    def persona_status(self) -> str:
+        return str(self.asset_counts.get("personas", {}).get("status", "not run"))
+
+
+def model_totals(runs: list[BrandRun]) -> dict[str, float]:
+    """Model outcomes, tokens and estimated cost over every asset of every brand run."""
+    keys = ("model_done", "failed", "input_tokens", "output_tokens", "cost_usd")
+    return {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values()) for key in keys}
+
 
 async def register_sample_brands(supabase: SupabaseResource, manifest: SampleManifest) -> list[Brand]:
     brands = [
