@@ -13,7 +13,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from brand_pipeline.aio import run_async
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.models import Brand
 
@@ -107,30 +106,20 @@ def brands_add(
     except ValidationError as error:
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="SLUG") from None
 
-    async def add() -> None:
-        async with _supabase().open() as storage:
-            await storage.store.upsert_brands([brand])
-
-    run_async(add())
+    _supabase().run_with_store(lambda store: store.upsert_brands([brand]))
     from brand_pipeline.instance import project_instance
-    from brand_pipeline.partitions import brands_partitions
+    from brand_pipeline.partitions import add_brand_partitions
 
     with project_instance() as instance:
-        if not instance.has_dynamic_partition(brands_partitions.name, slug):
-            instance.add_dynamic_partitions(brands_partitions.name, [slug])
+        add_brand_partitions(instance, [slug])
     console.print(f"added brand [bold]{slug}[/bold] and its partition")
 
 
 @brands_app.command("list")
 def brands_list() -> None:
     """List the brands in the brands table."""
-
-    async def load() -> list[Brand]:
-        async with _supabase().open() as storage:
-            return await storage.store.list_brands(include_archived=True)
-
     table = Table("slug", "name", "page id", "ad library url", "status")
-    for brand in run_async(load()):
+    for brand in _supabase().run_with_store(lambda store: store.list_brands(include_archived=True)):
         table.add_row(brand.slug, brand.name, brand.facebook_page_id or "", brand.ad_library_url or "",
                       "archived" if brand.archived_at else "active")
     console.print(table)
@@ -139,12 +128,7 @@ def brands_list() -> None:
 @brands_app.command("remove")
 def brands_remove(slug: str) -> None:
     """Archive a brand: its data stays, brands_sensor removes its partition."""
-
-    async def archive() -> bool:
-        async with _supabase().open() as storage:
-            return await storage.store.archive_brand(slug)
-
-    if not run_async(archive()):
+    if not _supabase().run_with_store(lambda store: store.archive_brand(slug)):
         console.print(f"[red]no active brand {slug!r}[/red]")
         raise typer.Exit(1)
     console.print(f"archived {slug}")
@@ -161,11 +145,7 @@ def personas_show(
     if format not in ("md", "json"):
         raise typer.BadParameter("use md or json", param_hint="--format")
 
-    async def load():  # noqa: ANN202
-        async with _supabase().open() as storage:
-            return await storage.store.latest_persona_synthesis(slug)
-
-    synthesis = run_async(load())
+    synthesis = _supabase().run_with_store(lambda store: store.latest_persona_synthesis(slug))
     if synthesis is None:
         console.print(f"[red]no personas for {slug!r} yet: materialise its `personas` partition first[/red]")
         raise typer.Exit(1)
@@ -191,12 +171,8 @@ def _print_lineage(lineage: dict | None, what: str, tree_of, format: str) -> Non
 def _load_lineage(method: str, key: object) -> dict | None:
     from brand_pipeline.store.postgres import StoreError
 
-    async def load():  # noqa: ANN202
-        async with _supabase().open() as storage:
-            return await getattr(storage.store, method)(key)
-
     try:
-        return run_async(load())
+        return _supabase().run_with_store(lambda store: getattr(store, method)(key))
     except StoreError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None

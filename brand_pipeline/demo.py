@@ -13,10 +13,9 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from brand_pipeline.aio import run_async
 from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.checks import ALL_CHECKS
-from brand_pipeline.partitions import brands_partitions
+from brand_pipeline.partitions import add_brand_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sources.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.models import Brand
@@ -53,19 +52,14 @@ def model_totals(runs: list[BrandRun]) -> dict[str, float]:
     return {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values()) for key in keys}
 
 
-async def register_sample_brands(supabase: SupabaseResource, manifest: SampleManifest) -> list[Brand]:
+def register_sample_brands(supabase: SupabaseResource, manifest: SampleManifest) -> list[str]:
+    """Write the sample's brands to the brands table; returns their slugs."""
     brands = [
         Brand(slug=b.slug, name=b.name, facebook_page_id=b.facebook_page_id, ad_library_url=b.ad_library_url)
         for b in manifest.brands
     ]
-    async with supabase.open() as storage:
-        await storage.store.upsert_brands(brands)
-    return brands
-
-
-async def brand_totals(supabase: SupabaseResource, slug: str) -> dict[str, int]:
-    async with supabase.open() as storage:
-        return await storage.store.brand_summary(slug)
+    supabase.run_with_store(lambda store: store.upsert_brands(brands))
+    return [brand.slug for brand in brands]
 
 
 def run_demo(
@@ -78,12 +72,8 @@ def run_demo(
     # Resolved for our own calls; `materialize` gets the resources unresolved, secrets as EnvVar.
     supabase: SupabaseResource = resources["supabase"].process_config_and_initialize()
     manifest = ensure_sample(home / "sample")
-    brands = run_async(register_sample_brands(supabase, manifest))
-    slugs = [brand.slug for brand in brands]
-    existing = set(instance.get_dynamic_partitions(brands_partitions.name))
-    new_partitions = [slug for slug in slugs if slug not in existing]
-    if new_partitions:
-        instance.add_dynamic_partitions(brands_partitions.name, new_partitions)
+    slugs = register_sample_brands(supabase, manifest)
+    add_brand_partitions(instance, slugs)
 
     runs = []
     for slug in slugs:
@@ -112,7 +102,7 @@ def run_demo(
                 success=result.success,
                 failed_assets=failed,
                 asset_counts=counts,
-                totals=run_async(brand_totals(supabase, slug)),
+                totals=supabase.run_with_store(lambda store, slug=slug: store.brand_summary(slug)),
             )
         )
     return runs

@@ -1,7 +1,7 @@
 """Sensors: keep the ``brands`` partitions in step with the ``brands`` table, and analyse new ads.
 
-Sensors are synchronous; each enters async code once through ``run_async``, which opens the
-store and closes it before returning (the async rule).
+Sensors are synchronous; each enters async code once through ``SupabaseResource.run_with_store``,
+which opens the store on a fresh event loop and closes it before returning (the async rule).
 """
 
 import re
@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from brand_pipeline.aio import run_async
 from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.store.models import BRAND_SLUG_PATTERN, Brand, NewAds
+from brand_pipeline.store.protocol import BrandStore
 
 _SLUG = re.compile(BRAND_SLUG_PATTERN)
 
@@ -35,12 +35,10 @@ def plan_partition_sync(brands: list[Brand], partitions: set[str]) -> PartitionS
     )
 
 
-async def _sync_brands(supabase: SupabaseResource, partitions: set[str]) -> PartitionSync:
-    async with supabase.open() as storage:
-        brands = await storage.store.list_brands(include_archived=True)
-        plan = plan_partition_sync(brands, partitions)
-        if plan.register:
-            await storage.store.upsert_brands([Brand(slug=slug, name=slug) for slug in plan.register])
+async def _sync_brands(store: BrandStore, partitions: set[str]) -> PartitionSync:
+    plan = plan_partition_sync(await store.list_brands(include_archived=True), partitions)
+    if plan.register:
+        await store.upsert_brands([Brand(slug=slug, name=slug) for slug in plan.register])
     return plan
 
 
@@ -49,7 +47,7 @@ def brands_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResourc
     """Adds a partition for every active brand, deletes those of archived brands, and registers
     brands added as partitions in the UI."""
     partitions = set(context.instance.get_dynamic_partitions(brands_partitions.name))
-    plan = run_async(_sync_brands(supabase, partitions))
+    plan = supabase.run_with_store(lambda store: _sync_brands(store, partitions))
     if plan.register:
         context.log.info(f"registered brands added in the UI: {', '.join(plan.register)}")
     if not plan.add and not plan.delete:
@@ -62,11 +60,6 @@ def brands_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResourc
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 
-async def _new_ads(supabase: SupabaseResource, cursor: int) -> list[NewAds]:
-    async with supabase.open() as storage:
-        return await storage.store.new_ads_since(cursor)
-
-
 def new_ads_run_key(new: NewAds) -> str:
     # Brand + the newest ad stored: the same data always gives the same key, so Dagster never
     # launches it twice; any newly stored ad gives a new key.
@@ -77,7 +70,7 @@ def new_ads_run_key(new: NewAds) -> str:
 def new_ads_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResource) -> dg.SensorResult:
     """For every brand with ads stored since the cursor, one run of its analyses and personas."""
     cursor = int(context.cursor or 0)
-    new = run_async(_new_ads(supabase, cursor))
+    new = supabase.run_with_store(lambda store: store.new_ads_since(cursor))
     if not new:
         return dg.SensorResult(skip_reason=f"no ads stored after position {cursor}", cursor=str(cursor))
     partitions = set(context.instance.get_dynamic_partitions(brands_partitions.name))

@@ -7,14 +7,13 @@ from typing import Any
 
 import dagster as dg
 
-from brand_pipeline.aio import run_async
 from brand_pipeline.assets import ALL_ASSETS
-from brand_pipeline.partitions import brands_partitions
+from brand_pipeline import demo
+from brand_pipeline.partitions import add_brand_partitions
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sources.sample import read_manifest
-from brand_pipeline.store.models import Brand
 
 
 def resources_for(database_url: str, home: Path, export_dir: Path, **gemini: Any) -> dict[str, Any]:
@@ -26,17 +25,11 @@ def resources_for(database_url: str, home: Path, export_dir: Path, **gemini: Any
 
 
 def register_sample_brands(resources: dict[str, Any], export_dir: Path, instance: dg.DagsterInstance) -> list[str]:
+    """The sample's brands in the table and as partitions, as the demo does."""
     manifest = read_manifest(export_dir)
     assert manifest is not None
-    brands = [Brand(slug=b.slug, name=b.name, facebook_page_id=b.facebook_page_id) for b in manifest.brands]
-
-    async def upsert() -> None:
-        async with resources["supabase"].open() as storage:
-            await storage.store.upsert_brands(brands)
-
-    run_async(upsert())
-    slugs = [b.slug for b in brands]
-    instance.add_dynamic_partitions(brands_partitions.name, slugs)
+    slugs = demo.register_sample_brands(resources["supabase"], manifest)
+    add_brand_partitions(instance, slugs)
     return slugs
 
 
@@ -55,9 +48,4 @@ def metadata_of(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
 
 def store_call(resources: dict[str, Any], method: str, *args: Any, **kwargs: Any) -> Any:
     """Call one store method in its own event loop (as sensors and the CLI do)."""
-
-    async def call() -> Any:
-        async with resources["supabase"].open() as storage:
-            return await getattr(storage.store, method)(*args, **kwargs)
-
-    return run_async(call())
+    return resources["supabase"].run_with_store(lambda store: getattr(store, method)(*args, **kwargs))

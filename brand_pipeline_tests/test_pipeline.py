@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 import pytest
 
 from brand_pipeline.sources.sample import read_manifest
@@ -39,24 +40,42 @@ def _state(resources: dict, slug: str) -> dict:
 
 
 def test_one_partition_materialised_ten_times_in_one_process_gives_the_same_result(
-    resources: dict, instance: dg.DagsterInstance, sample_dir: Path
+    resources: dict, instance: dg.DagsterInstance, sample_dir: Path, database_url: str
 ) -> None:
     # The seed bug: a client cached across event loops made every run after the first analyse
-    # nothing, silently. Each run here gets a fresh loop; the results must not change.
+    # nothing, silently. Each run here gets a fresh loop and, with the analyses forgotten before
+    # it, real work to do: a run that silently did nothing would leave different counts.
     [slug, *_] = register_sample_brands(resources, sample_dir, instance)
     states, analysed_new = [], []
     for _ in range(10):
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM creative_analyses; DELETE FROM copy_analyses")
         result = materialize_brand(slug, resources, instance)
         assert result.success
         states.append(_state(resources, slug))
-        analysed_new.append(metadata_of(result, "video_analyses")["analysed_new"])
+        analysed_new.append(
+            tuple(metadata_of(result, asset)["analysed_new"] for asset in ("video_analyses", "image_analyses", "copy_analyses"))
+        )
     first = states[0]
     assert first["summary"]["videos_analysed"] > 0
     assert first["summary"]["images_analysed"] > 0
     assert first["summary"]["copies_analysed"] > 0
     assert all(state == first for state in states)
-    # Only the first run had work to do; every later run found it done (and said so).
-    assert analysed_new[0] > 0 and analysed_new[1:] == [0] * 9
+    assert all(n > 0 for n in analysed_new[0]) and analysed_new == [analysed_new[0]] * 10
+
+
+def test_a_rerun_finds_everything_done_and_says_so(
+    resources: dict, instance: dg.DagsterInstance, sample_dir: Path
+) -> None:
+    [slug, *_] = register_sample_brands(resources, sample_dir, instance)
+    assets = ("video_analyses", "image_analyses", "copy_analyses")
+    first = materialize_brand(slug, resources, instance)
+    rerun = materialize_brand(slug, resources, instance)
+    assert all(metadata_of(first, asset)["analysed_new"] > 0 for asset in assets)
+    assert [metadata_of(rerun, asset)["analysed_new"] for asset in assets] == [0, 0, 0]
+    assert [metadata_of(rerun, asset)["already_done"] for asset in assets] == [
+        metadata_of(first, asset)["total"] for asset in assets
+    ]
 
 
 def test_two_brands_interleaved_each_get_exactly_their_own_ads_and_creatives(

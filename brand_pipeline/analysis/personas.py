@@ -8,13 +8,13 @@ model and is recorded as skipped, with the reason, when none is configured.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from typing import Any
 
 from pydantic import BaseModel
 
 from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.markdown import cell
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.store.models import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.protocol import BrandStore
@@ -102,7 +102,7 @@ def evidence_summary(ads: list[EvidenceAd]) -> dict[str, Any]:
         "videos": {
             "count": len(videos),
             "average_duration_s": round(sum(durations) / len(durations), 2) if durations else None,
-            "pace": dict(_count(v["pace"] for v in videos.values())),
+            "pace": dict(Counter(v["pace"] for v in videos.values())),
             "with_audio": sum(1 for v in videos.values() if v.get("has_audio")),
         },
     }
@@ -114,13 +114,13 @@ def evidence_markdown(summary: dict[str, Any]) -> str:
     for ad in summary["longest_running"]:
         lines.append(
             f"| {ad['ad_archive_id']} | {ad['days_running']} | {'yes' if ad['is_active'] else 'no'} | "
-            f"{ad['format'] or ''} | {_cell(ad['hook'])} |"
+            f"{ad['format'] or ''} | {cell(ad['hook'], 100)} |"
         )
     for title, key in (("Top hooks", "top_hooks"), ("Offers", "top_offers"), ("Calls to action", "top_ctas"),
                        ("Formats", "formats")):
         if summary[key]:
             lines += ["", f"**{title}** (weighted by days running)", ""]
-            lines += [f"- {_cell(item['value'])} — {item['ads']} ads, {item['weight_days']:g} ad-days"
+            lines += [f"- {cell(item['value'], 100)} — {item['ads']} ads, {item['weight_days']:g} ad-days"
                       for item in summary[key]]
     return "\n".join(lines)
 
@@ -166,14 +166,3 @@ class _Tally:
     def top(self) -> list[dict[str, Any]]:
         ranked = sorted(self.weights.items(), key=lambda item: (-item[1], item[0]))[:TOP]
         return [{"value": v, "weight_days": round(w, 1), "ads": len(self.ads[v])} for v, w in ranked]
-
-
-def _count(values: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for value in values:
-        counts[value] += 1
-    return counts
-
-
-def _cell(text: Any) -> str:
-    return ("" if text is None else str(text)).replace("|", "\\|").replace("\n", " ")[:100]

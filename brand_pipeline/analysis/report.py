@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from brand_pipeline.markdown import cell
 from brand_pipeline.store.models import CopyAnalysis, CreativeAnalysis
 
 Row = TypeVar("Row", CreativeAnalysis, CopyAnalysis)
@@ -54,10 +54,10 @@ class AnalysisReport(BaseModel):
         self.analysed += 1
         self.facts_failed += row.facts_status == "failed"
         self.facts_skipped += row.facts_status == "skipped"
-        self.semantic = dict(Counter(self.semantic) + Counter({row.semantic.status: 1}))
+        self.semantic[row.semantic.status] = self.semantic.get(row.semantic.status, 0) + 1
         reason = row.facts_error if row.facts_status == "skipped" else row.semantic.reason
         if row.semantic.status == "skipped" and reason:
-            self.skip_reasons = dict(Counter(self.skip_reasons) + Counter({reason: 1}))
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
         self.input_tokens += row.semantic.input_tokens
         self.output_tokens += row.semantic.output_tokens
         self.cost_usd = round(self.cost_usd + row.semantic.cost_usd, 6)
@@ -98,13 +98,8 @@ class AnalysisReport(BaseModel):
             columns = list(self.preview[0])
             lines += ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
             for row in self.preview:
-                lines.append("| " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
+                lines.append("| " + " | ".join(cell(row.get(column)) for column in columns) + " |")
         return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")[:80]
 
 
 async def collect_analyses(

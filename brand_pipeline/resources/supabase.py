@@ -11,18 +11,23 @@ Creatives go to a local folder (``blob_dir``, default ``<home>/creatives``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 from pydantic import Field
 
+from brand_pipeline.aio import run_async
 from brand_pipeline.store.blobs import LocalBlobStore
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.postgres import open_postgres_store
 from brand_pipeline.store.protocol import BlobStore, BrandStore
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,3 +65,13 @@ class SupabaseResource(dg.ConfigurableResource):
         blob_root = Path(self.blob_dir) if self.blob_dir else Path(self.home) / "creatives"
         async with open_postgres_store(dsn, max_connections=self.max_connections) as store:
             yield Storage(store=store, blobs=LocalBlobStore(blob_root))
+
+    def run_with_store(self, work: Callable[[BrandStore], Awaitable[T]]) -> T:
+        """For synchronous callers (sensors, the CLI): open the store on a fresh event loop, run
+        ``work`` with it, close it. The one way sync code reaches the store."""
+
+        async def session() -> T:
+            async with self.open() as storage:
+                return await work(storage.store)
+
+        return run_async(session())

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from brand_pipeline.markdown import cell
 from brand_pipeline.sources.base import AdSource
 from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
 from brand_pipeline.sources.records import AdRecord, InvalidAdRecord, MediaRef
@@ -59,7 +60,7 @@ class ScrapeReport(BaseModel):
         ]
         if self.outcomes:
             lines += ["", "| item | status | reason |", "|---|---|---|"]
-            lines += [f"| `{o.item_key}` | {o.status} | {_cell(o.reason)} |" for o in self.outcomes[:20]]
+            lines += [f"| `{o.item_key}` | {o.status} | {cell(o.reason, 160)} |" for o in self.outcomes[:20]]
             if len(self.outcomes) > 20:
                 lines.append(f"| … | | {len(self.outcomes) - 20} more |")
         return "\n".join(lines)
@@ -181,7 +182,3 @@ def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -
 def _redact(url: str) -> str:
     # Signed CDN URLs carry short-lived tokens in the query string: keep them out of the tables.
     return url.split("?", 1)[0]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:160]

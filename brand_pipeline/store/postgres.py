@@ -7,17 +7,14 @@ its conflict key first (last wins): Postgres refuses an upsert that touches a ro
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
-from pydantic import BaseModel
 
 from brand_pipeline.sources.records import AdRecord, CreativeKind
 from brand_pipeline.store.migrate import apply_migrations
@@ -86,15 +83,8 @@ def _dedupe(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> Jsonb:
-    return Jsonb(rows, dumps=lambda value: json.dumps(value, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+    # Rows come from model_dump(mode="json"), so they are plain JSON already.
+    return Jsonb(rows)
 
 
 class PostgresStore:
@@ -220,8 +210,8 @@ class PostgresStore:
         return {row["sha256"] for row in rows}
 
     async def save_creatives(self, creatives: Sequence[Creative], links: Sequence[AdCreativeLink]) -> None:
-        creative_rows = _dedupe((c.model_dump() for c in creatives), "sha256")
-        link_rows = _dedupe((link.model_dump() for link in links), "ad_archive_id", "slot")
+        creative_rows = _dedupe((c.model_dump(mode="json") for c in creatives), "sha256")
+        link_rows = _dedupe((link.model_dump(mode="json") for link in links), "ad_archive_id", "slot")
         async with self._pool.connection() as conn, conn.transaction():
             for batch in _batches(creative_rows):
                 await conn.execute(
@@ -250,7 +240,7 @@ class PostgresStore:
         self, brand_slug: str, asset: str, run_id: str, outcomes: Sequence[ItemOutcome]
     ) -> None:
         rows = _dedupe(
-            (o.model_dump() | {"brand_slug": brand_slug, "asset": asset, "run_id": run_id} for o in outcomes),
+            (o.model_dump(mode="json") | {"brand_slug": brand_slug, "asset": asset, "run_id": run_id} for o in outcomes),
             "item_key",
         )
         async with self._pool.connection() as conn, conn.transaction():
@@ -464,7 +454,7 @@ class PostgresStore:
             synthesis_id = (await cursor.fetchone())["id"]
             if synthesis.personas:
                 rows = [
-                    p.model_dump() | {"synthesis_id": synthesis_id, "brand_slug": synthesis.brand_slug,
+                    p.model_dump(mode="json") | {"synthesis_id": synthesis_id, "brand_slug": synthesis.brand_slug,
                                       "run_id": synthesis.run_id}
                     for p in synthesis.personas
                 ]

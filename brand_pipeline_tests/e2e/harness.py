@@ -21,12 +21,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster._core.instance import InstanceRef
+from dagster_graphql import DagsterGraphQLClient
 
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sources.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline_tests.e2e import devserver
-from brand_pipeline_tests.e2e.support import Diagnostics
+from brand_pipeline_tests.e2e.support import ALL_ASSETS, LOCATION, REPOSITORY, Diagnostics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +71,15 @@ class DevEnv:
 
     def gql(self, query: str, variables: dict | None = None) -> dict:
         return self.server.gql(query, variables)
+
+    def materialise_partition(self, slug: str, timeout: float = 180) -> str:
+        """Launch all five assets for ``slug`` through GraphQL, as the UI does; wait for success."""
+        run_id = DagsterGraphQLClient("127.0.0.1", port_number=self.port, timeout=60).submit_job_execution(
+            "__ASSET_JOB", repository_location_name=LOCATION, repository_name=REPOSITORY,
+            asset_selection=ALL_ASSETS, tags={"dagster/partition": slug},
+        )
+        self.diag.wait_run(run_id, timeout=timeout)
+        return run_id
 
 
 def _stop_leftovers(leftovers: list[str]) -> None:

@@ -25,10 +25,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from dagster import AssetCheckKey, DagsterEventType, DagsterRunStatus
-from dagster_graphql import DagsterGraphQLClient
 from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 
-from brand_pipeline.aio import run_async
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.demo import register_sample_brands
 from brand_pipeline.sources.records import AdRecord
@@ -41,8 +39,6 @@ from brand_pipeline_tests.e2e.support import (
     DOWNSTREAM_ASSETS,
     GEMINI_STEPS,
     INSTANCE_INFO,
-    LOCATION,
-    REPOSITORY,
     SENSOR_TICKS,
     SET_CONCURRENCY_LIMIT,
     START_SENSOR,
@@ -93,10 +89,6 @@ def _sensor_runs(dev: DevEnv) -> list:
     return runs_for_partition(dev.instance, SENSOR_BRAND.slug, **NEW_ADS_SENSOR)
 
 
-def _client(dev: DevEnv) -> DagsterGraphQLClient:
-    return DagsterGraphQLClient("127.0.0.1", port_number=dev.port, timeout=60)
-
-
 # ------------------------------------------------------------------------ new_ads_sensor, step 1
 
 
@@ -133,7 +125,7 @@ def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) 
     slugs = {brand.slug for brand in dev.manifest.brands}
     assert not slugs & set(dev.instance.get_dynamic_partitions("brands")), "the sample brands are new here"
 
-    run_async(register_sample_brands(dev.supabase, dev.manifest))
+    register_sample_brands(dev.supabase, dev.manifest)
 
     # brands_sensor runs at most every 30 s; the daemon looks at it every ~5 s.
     dev.diag.wait_for(
@@ -159,14 +151,7 @@ def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) 
 def test_a_partition_materialised_through_graphql(dagster_dev: DevEnv) -> None:
     dev = dagster_dev
     slug = "lumen-hollow"
-    run_id = _client(dev).submit_job_execution(
-        "__ASSET_JOB",
-        repository_location_name=LOCATION,
-        repository_name=REPOSITORY,
-        asset_selection=ALL_ASSETS,
-        tags={"dagster/partition": slug},
-    )
-    dev.diag.wait_run(run_id, timeout=180)
+    run_id = dev.materialise_partition(slug)
 
     assert materialised(dev.instance, run_id) == {asset: slug for asset in ALL_ASSETS}
 

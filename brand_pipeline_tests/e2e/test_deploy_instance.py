@@ -16,7 +16,6 @@ import psycopg
 import pytest
 import yaml
 from dagster import DagsterEventType
-from dagster_graphql import DagsterGraphQLClient
 from psycopg import sql
 
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -26,8 +25,6 @@ from brand_pipeline_tests.e2e.support import (
     ADD_DYNAMIC_PARTITION,
     ALL_ASSETS,
     INSTANCE_INFO,
-    LOCATION,
-    REPOSITORY,
     materialised,
     repository_selector,
 )
@@ -102,14 +99,7 @@ def test_deploy_config_materialises_a_partition_end_to_end(deploy_dev: DevEnv) -
     })["addDynamicPartition"]
     assert added["__typename"] == "AddDynamicPartitionSuccess", added
 
-    run_id = DagsterGraphQLClient("127.0.0.1", port_number=dev.port, timeout=60).submit_job_execution(
-        "__ASSET_JOB",
-        repository_location_name=LOCATION,
-        repository_name=REPOSITORY,
-        asset_selection=ALL_ASSETS,
-        tags={"dagster/partition": slug},
-    )
-    dev.diag.wait_run(run_id, timeout=180)
+    run_id = dev.materialise_partition(slug)
     assert materialised(dev.instance, run_id) == {asset: slug for asset in ALL_ASSETS}
     kinds = {r.dagster_event.event_type for r in dev.instance.all_logs(run_id) if r.is_dagster_event}
     assert DagsterEventType.RUN_ENQUEUED in kinds, "the run did not go through the queue"
