@@ -56,9 +56,12 @@ async def ads_with_media_have_creatives(
 
 
 def _analyses_reference_check(asset: dg.AssetsDefinition, kind: str) -> dg.AssetChecksDefinition:
+    item = "copy" if kind == "copy" else "creative"
+
     @dg.asset_check(
         asset=asset, name="analyses_point_at_existing_creatives_and_ads", blocking=True,
         partitions_def=brands_partitions,
+        description=f"Every {kind} analysis of the brand points at a stored {item} and at ads that exist.",
     )
     async def check(context: dg.AssetCheckExecutionContext, supabase: SupabaseResource) -> dg.AssetCheckResult:
         async with supabase.open() as storage:
@@ -69,7 +72,6 @@ def _analyses_reference_check(asset: dg.AssetsDefinition, kind: str) -> dg.Asset
         checked = summary["copies"] if kind == "copy" else summary[f"{kind}s"]
         return _result(not problems, problems, checked, f"{kind} analysis")
 
-    check.__doc__ = f"Every {kind} analysis of the brand points at a stored {'copy' if kind == 'copy' else 'creative'} and at ads that exist."
     return check
 
 

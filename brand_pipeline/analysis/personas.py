@@ -24,7 +24,6 @@ TOP = 5
 
 class PersonaReport(BaseModel):
     brand: str
-    synthesis_id: int
     synthesis: PersonaSynthesis
 
     def counts(self) -> dict[str, int | float | str]:
@@ -55,9 +54,9 @@ async def synthesise_personas(
     summary = evidence_summary(ads)
     synthesis = await analyser.synthesise_personas(brand_slug, ads, summary)
     synthesis = synthesis.model_copy(update={"run_id": run_id, "evidence": summary})
-    synthesis_id = await store.save_persona_synthesis(synthesis)
+    await store.save_persona_synthesis(synthesis)
     stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
-    return PersonaReport(brand=brand_slug, synthesis_id=synthesis_id, synthesis=stored or synthesis)
+    return PersonaReport(brand=brand_slug, synthesis=stored or synthesis)
 
 
 def evidence_summary(ads: list[EvidenceAd]) -> dict[str, Any]:

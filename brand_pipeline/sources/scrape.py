@@ -36,9 +36,12 @@ class ScrapeReport(BaseModel):
     creatives_new: int = 0
     creatives_reused: int = 0  # bytes already stored (another ad or brand uses them)
     media_already_stored: int = 0
-    media_failed: int = 0
-    media_failed_by_status: dict[str, int] = {}
+    media_failed_by_status: dict[str, int] = {}  # e.g. expired (needs a re-scrape), not_media, refused
     outcomes: list[ItemOutcome] = []
+
+    @property
+    def media_failed(self) -> int:
+        return sum(self.media_failed_by_status.values())
 
     def counts(self) -> dict[str, int]:
         return {
@@ -50,7 +53,7 @@ class ScrapeReport(BaseModel):
             "creatives_reused": self.creatives_reused,
             "media_already_stored": self.media_already_stored,
             "media_failed": self.media_failed,
-        }
+        } | {f"media_{status}": count for status, count in sorted(self.media_failed_by_status.items())}
 
     def markdown(self) -> str:
         lines = [
@@ -111,8 +114,7 @@ async def scrape_brand(
         results = await asyncio.gather(*(_fetch(fetcher, users[0][1], semaphore) for users in chunk))
         outcomes += await _store_chunk(brand.slug, chunk, results, store, blobs, report, run_id)
 
-    failed = Counter(o.status for o in outcomes if o.item_key.startswith("media:"))
-    report.media_failed, report.media_failed_by_status = sum(failed.values()), dict(failed)
+    report.media_failed_by_status = dict(Counter(o.status for o in outcomes if o.item_key.startswith("media:")))
     report.outcomes = outcomes
     await store.replace_outcomes(brand.slug, ASSET, run_id, outcomes)
     return report

