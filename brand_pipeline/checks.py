@@ -11,6 +11,7 @@ import warnings
 
 import dagster as dg
 
+from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads, video_analyses
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -51,11 +52,11 @@ async def ads_with_media_have_creatives(
     """No ad that shows media is left without a stored creative or a recorded reason why not."""
     async with supabase.open() as storage:
         orphans = await storage.store.ads_missing_creatives(context.partition_key)
-        total = (await storage.store.brand_summary(context.partition_key))["ads"]
+        total = (await storage.store.brand_summary(context.partition_key)).ads
     return _result(not orphans, [f"ad {ad_id}" for ad_id in orphans], total, "ad")
 
 
-def _analyses_reference_check(asset: dg.AssetsDefinition, kind: str) -> dg.AssetChecksDefinition:
+def _analyses_reference_check(asset: dg.AssetsDefinition, kind: AnalysisKind) -> dg.AssetChecksDefinition:
     item = "copy" if kind == "copy" else "creative"
 
     @dg.asset_check(
@@ -67,9 +68,9 @@ def _analyses_reference_check(asset: dg.AssetsDefinition, kind: str) -> dg.Asset
         async with supabase.open() as storage:
             dangling = await storage.store.dangling_analyses(context.partition_key, kind)
             summary = await storage.store.brand_summary(context.partition_key)
-        problems = [f"{row['item'][:12]} names {'ad ' + row['ad_id'] if row['ad_id'] else 'a missing creative'}"
+        problems = [f"{row.item[:12]} names {'ad ' + row.ad_id if row.ad_id else 'a missing creative'}"
                     for row in dangling]
-        checked = summary["copies"] if kind == "copy" else summary[f"{kind}s"]
+        checked = summary.found(kind)
         return _result(not problems, problems, checked, f"{kind} analysis")
 
     return check

@@ -6,15 +6,22 @@ The CLI parses arguments and renders results; the work happens in the modules it
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline.store.models import Brand
+
+if TYPE_CHECKING:
+    from brand_pipeline.resources.supabase import SupabaseResource
+    from brand_pipeline.store.models import CreativeLineage, PersonaLineage
+    from brand_pipeline.store.protocol import BrandStore
+from brand_pipeline.domain.brands import Brand
 
 app = typer.Typer(help="Research a brand's paid social ads with Dagster.", no_args_is_help=True)
 brands_app = typer.Typer(help="The brands to research (one Dagster partition each).", no_args_is_help=True)
@@ -29,13 +36,14 @@ console = Console()
 
 
 def _resources() -> dict:
-    """Resources as Dagster gets them: secrets still ``EnvVar`` references (for ``materialize``)."""
+    """Resources as Dagster gets them: secrets still ``EnvVar`` references (for ``materialize``).
+    A refused environment setting raises ``SettingError`` here, before any work starts."""
     from brand_pipeline.definitions import resources_from_env
 
-    return resources_from_env()
+    return resources_from_env(strict=True)
 
 
-def _supabase():  # noqa: ANN202 - SupabaseResource, imported lazily
+def _supabase() -> SupabaseResource:
     """The store resource with its ``EnvVar`` settings resolved, for direct use by a command."""
     return _resources()["supabase"].process_config_and_initialize()
 
@@ -67,13 +75,13 @@ def demo() -> None:
     for run in runs:
         t = run.totals
         table.add_row(
-            run.slug, str(t["ads"]), str(t["bad_items"]), f"{t['videos_analysed']}/{t['videos']}",
-            f"{t['images_analysed']}/{t['images']}", f"{t['copies_analysed']}/{t['copies']}", str(run.new_items),
-            str(t["personas"]) if run.persona_status == "done" else run.persona_status,
+            run.slug, str(t.ads), str(t.bad_items), f"{t.videos_analysed}/{t.videos}",
+            f"{t.images_analysed}/{t.images}", f"{t.copies_analysed}/{t.copies}", str(run.new_items),
+            str(t.personas) if run.persona_status == "done" else run.persona_status,
             "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
         )
     console.print(table)
-    skipped_copy = sum(run.totals["copies_skipped"] for run in runs)
+    skipped_copy = sum(run.totals.copies_skipped for run in runs)
     if skipped_copy:
         console.print(f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}.")
     if resources["gemini"].configured:
@@ -106,12 +114,11 @@ def brands_add(
     except ValidationError as error:
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="SLUG") from None
 
-    _supabase().run_with_store(lambda store: store.upsert_brands([brand]))
     from brand_pipeline.instance import project_instance
-    from brand_pipeline.partitions import add_brand_partitions
+    from brand_pipeline.registry import register_brands
 
     with project_instance() as instance:
-        add_brand_partitions(instance, [slug])
+        register_brands(_supabase(), instance, [brand])
     console.print(f"added brand [bold]{slug}[/bold] and its partition")
 
 
@@ -137,69 +144,70 @@ def brands_remove(slug: str) -> None:
 @personas_app.command("show")
 def personas_show(
     slug: str,
-    format: Annotated[str, typer.Option("--format", help="md or json")] = "md",  # noqa: A002
+    output: Annotated[str, typer.Option("--format", help="md or json")] = "md",
 ) -> None:
     """Print the brand's latest personas with the ads that evidence them."""
     from brand_pipeline.analysis.personas import synthesis_markdown
 
-    if format not in ("md", "json"):
+    if output not in ("md", "json"):
         raise typer.BadParameter("use md or json", param_hint="--format")
 
     synthesis = _supabase().run_with_store(lambda store: store.latest_persona_synthesis(slug))
     if synthesis is None:
         console.print(f"[red]no personas for {slug!r} yet: materialise its `personas` partition first[/red]")
         raise typer.Exit(1)
-    if format == "json":
+    if output == "json":
         typer.echo(synthesis.model_dump_json(indent=2))
     else:
         typer.echo(synthesis_markdown(slug, synthesis))
 
 
-def _print_lineage(lineage: dict | None, what: str, tree_of, format: str) -> None:  # noqa: ANN001, A002
+def _show_lineage(
+    load: Callable[[BrandStore], Awaitable[PersonaLineage | CreativeLineage | None]],
+    what: str,
+    tree_of: Callable[[Any], Tree],
+    output: str,
+) -> None:
     from brand_pipeline.lineage import runs_involved
+    from brand_pipeline.store.protocol import StoreError
 
+    try:
+        lineage = _supabase().run_with_store(load)
+    except StoreError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
     if lineage is None:
         console.print(f"[red]no {what}[/red]")
         raise typer.Exit(1)
-    if format == "json":
-        typer.echo(json.dumps(lineage | {"runs": runs_involved(lineage)}, indent=2, default=str))
+    if output == "json":
+        typer.echo(json.dumps(lineage.model_dump(mode="json") | {"runs": runs_involved(lineage)}, indent=2))
         return
     console.print(tree_of(lineage))
     console.print("runs: " + ", ".join(runs_involved(lineage)))
 
 
-def _load_lineage(method: str, key: object) -> dict | None:
-    from brand_pipeline.store.postgres import StoreError
-
-    try:
-        return _supabase().run_with_store(lambda store: getattr(store, method)(key))
-    except StoreError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from None
+_LINEAGE_FORMAT = typer.Option("--format", help="text or json")
 
 
 @lineage_app.command("persona")
-def lineage_persona(
-    persona_id: int,
-    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",  # noqa: A002
-) -> None:
+def lineage_persona(persona_id: int, output: Annotated[str, _LINEAGE_FORMAT] = "text") -> None:
     """persona → cited ads → their copy and creatives → every analysis → the runs that made them."""
     from brand_pipeline.lineage import persona_tree
 
-    _print_lineage(_load_lineage("persona_lineage", persona_id), f"persona {persona_id}", persona_tree, format)
+    _show_lineage(lambda store: store.persona_lineage(persona_id), f"persona {persona_id}", persona_tree, output)
 
 
 @lineage_app.command("creative")
 def lineage_creative(
     sha256: Annotated[str, typer.Argument(help="The creative's sha256, or its first 8+ characters.")],
-    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",  # noqa: A002
+    output: Annotated[str, _LINEAGE_FORMAT] = "text",
 ) -> None:
     """creative → its analyses → the ads and brands that show it → personas citing it → runs."""
     from brand_pipeline.lineage import creative_tree
 
     if len(sha256) < 8:
         raise typer.BadParameter("give at least 8 characters", param_hint="SHA256")
-    _print_lineage(_load_lineage("creative_lineage", sha256), f"creative {sha256}", creative_tree, format)
+    _show_lineage(lambda store: store.creative_lineage(sha256), f"creative {sha256}", creative_tree, output)
 
 
 @db_app.command("start")
@@ -230,5 +238,25 @@ def db_status() -> None:
         raise typer.Exit(3)
 
 
+def main() -> None:
+    """The ``brand-pipeline`` command. A bad setting or an unreachable database is a short message
+    on stderr and exit status 2, not a traceback."""
+    import dagster as dg
+
+    from brand_pipeline.settings import SettingError
+
+    try:
+        app()
+    except SettingError as error:
+        _fail(str(error))
+    except dg.Failure as failure:
+        _fail(failure.description or str(failure))
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]brand-pipeline: {message}[/red]", soft_wrap=True, highlight=False)
+    raise SystemExit(2)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -10,8 +10,6 @@ environment variable named after it: ``GEMINI_<FIELD>`` for ``GeminiResource`` (
 from __future__ import annotations
 
 import os
-from typing import Any
-
 import dagster as dg
 
 from brand_pipeline.assets import ALL_ASSETS
@@ -21,35 +19,31 @@ from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.schedules import daily_scrape, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
-from brand_pipeline.settings import pipeline_home
+from brand_pipeline.settings import pipeline_home, settings_from_env
 
 SECRET_FIELDS = {"api_key", "database_url"}
+_NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors"}
 
 
-def settings_from_env(resource: type[dg.ConfigurableResource], prefix: str) -> dict[str, Any]:
-    """``{field: value}`` for each non-secret field whose ``<PREFIX><FIELD>`` variable is set."""
-    settings: dict[str, Any] = {}
-    for name, field in resource.model_fields.items():
-        value = os.environ.get(f"{prefix}{name.upper()}")
-        if value is None or name in SECRET_FIELDS or name == "home":
-            continue
-        if field.annotation == list[str]:
-            settings[name] = [item.strip() for item in value.split(",") if item.strip()]
-        elif field.annotation is bool:
-            settings[name] = value.strip().lower() in ("1", "true", "yes", "on")
-        else:
-            settings[name] = value  # pydantic converts to the field's type, or says why not
-    return settings
+def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableResource]:
+    """The resources as the environment configures them.
 
-
-def resources_from_env() -> dict[str, dg.ConfigurableResource]:
+    A refused setting raises ``SettingError`` when ``strict`` (the CLI); otherwise it is recorded
+    on its resource, whose ``open()`` then fails the step with the message (Dagster).
+    """
     home = str(pipeline_home())
     database_url = dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None
     api_key = dg.EnvVar("GEMINI_API_KEY") if os.environ.get("GEMINI_API_KEY") else None
+    gemini, gemini_errors = settings_from_env(GeminiResource, "GEMINI_", skip=_NOT_FROM_ENV)
+    library, library_errors = settings_from_env(AdLibraryResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
+    if strict and (gemini_errors or library_errors):
+        raise (gemini_errors + library_errors)[0]
     return {
         "supabase": SupabaseResource(database_url=database_url, home=home),
-        "gemini": GeminiResource(api_key=api_key, **settings_from_env(GeminiResource, "GEMINI_")),
-        "ad_library": AdLibraryResource(home=home, **settings_from_env(AdLibraryResource, "BRAND_PIPELINE_")),
+        "gemini": GeminiResource(api_key=api_key, setting_errors=[str(e) for e in gemini_errors], **gemini),
+        "ad_library": AdLibraryResource(
+            home=home, setting_errors=[str(e) for e in library_errors], **library
+        ),
     }
 
 

@@ -15,10 +15,11 @@ from pydantic import BaseModel
 
 from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.checks import ALL_CHECKS
-from brand_pipeline.partitions import add_brand_partitions
+from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sources.sample import SampleManifest, ensure_sample
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.store.models import BrandSummary
 
 
 # Step-by-step event logs belong in the UI; the terminal shows warnings and the summary table.
@@ -32,7 +33,7 @@ class BrandRun(BaseModel):
     success: bool
     failed_assets: list[str]
     asset_counts: dict[str, dict[str, Any]]
-    totals: dict[str, int]
+    totals: BrandSummary
 
     @property
     def new_items(self) -> int:
@@ -52,14 +53,12 @@ def model_totals(runs: list[BrandRun]) -> dict[str, float]:
     return {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values()) for key in keys}
 
 
-def register_sample_brands(supabase: SupabaseResource, manifest: SampleManifest) -> list[str]:
-    """Write the sample's brands to the brands table; returns their slugs."""
-    brands = [
+def sample_brands(manifest: SampleManifest) -> list[Brand]:
+    """The sample's brands, as rows of the brands table."""
+    return [
         Brand(slug=b.slug, name=b.name, facebook_page_id=b.facebook_page_id, ad_library_url=b.ad_library_url)
         for b in manifest.brands
     ]
-    supabase.run_with_store(lambda store: store.upsert_brands(brands))
-    return [brand.slug for brand in brands]
 
 
 def run_demo(
@@ -72,8 +71,7 @@ def run_demo(
     # Resolved for our own calls; `materialize` gets the resources unresolved, secrets as EnvVar.
     supabase: SupabaseResource = resources["supabase"].process_config_and_initialize()
     manifest = ensure_sample(home / "sample")
-    slugs = register_sample_brands(supabase, manifest)
-    add_brand_partitions(instance, slugs)
+    slugs = register_brands(supabase, instance, sample_brands(manifest))
 
     runs = []
     for slug in slugs:

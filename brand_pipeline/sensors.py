@@ -12,7 +12,8 @@ import dagster as dg
 from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.store.models import BRAND_SLUG_PATTERN, Brand, NewAds
+from brand_pipeline.domain.brands import BRAND_SLUG_PATTERN, Brand
+from brand_pipeline.store.models import NewAds
 from brand_pipeline.store.protocol import BrandStore
 
 _SLUG = re.compile(BRAND_SLUG_PATTERN)

@@ -9,7 +9,7 @@ import dagster as dg
 
 from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline import demo
-from brand_pipeline.partitions import add_brand_partitions
+from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -28,9 +28,7 @@ def register_sample_brands(resources: dict[str, Any], export_dir: Path, instance
     """The sample's brands in the table and as partitions, as the demo does."""
     manifest = read_manifest(export_dir)
     assert manifest is not None
-    slugs = demo.register_sample_brands(resources["supabase"], manifest)
-    add_brand_partitions(instance, slugs)
-    return slugs
+    return register_brands(resources["supabase"], instance, demo.sample_brands(manifest))
 
 
 def materialize_brand(

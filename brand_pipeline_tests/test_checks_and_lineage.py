@@ -74,8 +74,9 @@ def test_an_ad_with_media_but_no_creative_and_no_reason_fails_its_check(analysed
     sql(database_url, "DELETE FROM ad_creatives WHERE ad_archive_id = %s", ad_id)
     assert run_checks(resources, instance, slug)["scraped_ads:ads_with_media_have_creatives"] is False
     # A recorded reason makes the same gap acceptable: the item is accounted for.
-    sql(database_url, "INSERT INTO item_outcomes (brand_slug, asset, item_key, status, reason) "
-                      "VALUES (%s, 'scraped_ads', %s, 'expired', 'URL expired')", slug, f"media:{ad_id}:videos[0]")
+    sql(database_url, "INSERT INTO item_outcomes (brand_slug, asset, item_key, kind, ad_archive_id, slot, status, reason) "
+                      "VALUES (%s, 'scraped_ads', %s, 'media', %s, 'videos[0]', 'expired', 'URL expired')",
+        slug, f"media:{ad_id}:videos[0]", ad_id)
     assert run_checks(resources, instance, slug)["scraped_ads:ads_with_media_have_creatives"] is True
 
 

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from brand_pipeline.analysis.personas import personas_from_evidence
 from brand_pipeline.analysis.prompts import PROMPTS
 from brand_pipeline.analysis.schemas import PersonaSet
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.sources.sample import read_manifest
-from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse, EvidenceAd
+from brand_pipeline.domain.personas import EvidenceAd
+from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault
 
 
@@ -212,7 +214,7 @@ def _evidence(ad_ids: list[str]) -> list[EvidenceAd]:
         EvidenceAd(
             ad_archive_id=ad_id, display_format="VIDEO", is_active=True, start_date=None, end_date=None,
             days_running=100 - i, title="t", body="b", cta_text="Shop now", copy_hash=f"{i:064x}",
-            creatives=[{"sha256": f"{i + 100:064x}", "kind": "video", "facts": {}, "semantic": None}],
+            creatives=[{"slot": "videos[0]", "sha256": f"{i + 100:064x}", "kind": "video", "facts": {}, "semantic": None}],
         )
         for i, ad_id in enumerate(ad_ids)
     ]
@@ -221,7 +223,7 @@ def _evidence(ad_ids: list[str]) -> list[EvidenceAd]:
 def test_persona_citations_are_kept_only_for_ads_the_model_was_shown(fake: FakeGemini) -> None:
     fake.invent_citations = True
     ads = _evidence(["111", "222", "333", "444"])
-    synthesis = run(gemini(fake), lambda a: a.synthesise_personas("acme", ads, {"ads": 4}))
+    synthesis = run(gemini(fake), lambda a: personas_from_evidence("acme", ads, analyser=a))
     assert synthesis.status == "done" and 3 <= len(synthesis.personas) <= 6
     shown = {ad.ad_archive_id for ad in ads}
     for persona in synthesis.personas:

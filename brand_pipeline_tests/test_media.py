@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from brand_pipeline.sources.media import MediaError, MediaFetcher, MediaPolicy
-from brand_pipeline.sources.records import MediaRef
+from brand_pipeline.domain.ads import MediaRef
 from brand_pipeline.sources.sample import read_manifest
 from brand_pipeline_tests.fakes.cdn import FakeCDN
 

@@ -57,9 +57,9 @@ def test_one_partition_materialised_ten_times_in_one_process_gives_the_same_resu
             tuple(metadata_of(result, asset)["analysed_new"] for asset in ("video_analyses", "image_analyses", "copy_analyses"))
         )
     first = states[0]
-    assert first["summary"]["videos_analysed"] > 0
-    assert first["summary"]["images_analysed"] > 0
-    assert first["summary"]["copies_analysed"] > 0
+    assert first["summary"].videos_analysed > 0
+    assert first["summary"].images_analysed > 0
+    assert first["summary"].copies_analysed > 0
     assert all(state == first for state in states)
     assert all(n > 0 for n in analysed_new[0]) and analysed_new == [analysed_new[0]] * 10
 
@@ -88,9 +88,9 @@ def test_two_brands_interleaved_each_get_exactly_their_own_ads_and_creatives(
     for slug in (slug_a, slug_b):
         expected = manifest.brand(slug).expected
         summary = _state(resources, slug)["summary"]
-        assert summary["ads"] == expected.importable_ads
-        assert summary["images"] == summary["images_analysed"] == expected.image_files
-        assert summary["videos"] == summary["videos_analysed"] == expected.video_files
+        assert summary.ads == expected.importable_ads
+        assert summary.images == summary.images_analysed == expected.image_files
+        assert summary.videos == summary.videos_analysed == expected.video_files
 
 
 def test_every_materialisation_reports_counts_and_a_markdown_preview(
@@ -159,9 +159,9 @@ def test_bad_records_are_recorded_per_item_and_nothing_stored_is_lost(
     assert result.success, "bad input is recorded per item, it does not fail the run"
 
     after = _state(broken_resources, brand.slug)
-    assert after["summary"]["ads"] == before["summary"]["ads"]
+    assert after["summary"].ads == before["summary"].ads
     for key in ("videos", "images", "videos_analysed", "images_analysed", "copies_analysed"):
-        assert after["summary"][key] == before["summary"][key], key
+        assert after["summary"].model_dump()[key] == before["summary"].model_dump()[key], key
     assert metadata_of(result, "scraped_ads")["invalid_records"] == metadata_of(result, "scraped_ads")["records"]
 
 

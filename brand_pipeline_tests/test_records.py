@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from brand_pipeline.sources.records import AdRecord, InvalidAdRecord, copy_hash, template_variables
+from brand_pipeline.domain.ads import copy_hash, template_variables
+from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
 
 SNAKE = {
     "ad_archive_id": "1234",
@@ -44,14 +45,14 @@ CAMEL = {
 
 
 def test_both_key_styles_give_the_same_record() -> None:
-    snake, camel = AdRecord.from_item(SNAKE), AdRecord.from_item(CAMEL)
+    snake, camel = parse_ad_item(SNAKE), parse_ad_item(CAMEL)
     assert snake.model_dump(exclude={"snapshot"}) == camel.model_dump(exclude={"snapshot"})
     assert snake.page_id == "99" and snake.start_date.year == 2026
     assert snake.cta_text == "Shop now" and snake.display_format == "VIDEO"
 
 
 def test_media_are_found_everywhere_with_stable_slots_and_the_best_url() -> None:
-    media = AdRecord.from_item(SNAKE).media
+    media = parse_ad_item(SNAKE).media
     assert [(m.slot, m.kind, m.url) for m in media] == [
         ("videos[0]", "video", "https://cdn/v_hd.mp4"),
         ("images[0]", "image", "https://cdn/i.jpg"),
@@ -62,7 +63,7 @@ def test_media_are_found_everywhere_with_stable_slots_and_the_best_url() -> None
 
 def test_older_html_bodies_are_read_as_text() -> None:
     item = {"ad_archive_id": "1", "snapshot": {"body": {"markup": {"__html": "<p>Fish &amp; chips<br>today</p>"}}}}
-    assert AdRecord.from_item(item).body == "Fish & chips today"
+    assert parse_ad_item(item).body == "Fish & chips today"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_older_html_bodies_are_read_as_text() -> None:
 )
 def test_bad_items_name_what_is_wrong(item: object, reason: str) -> None:
     with pytest.raises(InvalidAdRecord, match=reason):
-        AdRecord.from_item(item)
+        parse_ad_item(item)
 
 
 def test_copy_identity_ignores_case_and_spacing_but_not_words() -> None:

@@ -14,8 +14,9 @@ from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.schedules import daily_scrape
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
-from brand_pipeline.sources.records import AdRecord
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline_tests.helpers import store_call
 
 
@@ -55,7 +56,7 @@ def _partitions(instance: dg.DagsterInstance) -> set[str]:
 
 
 def _ad(ad_id: str) -> AdRecord:
-    return AdRecord.from_item({"ad_archive_id": ad_id, "snapshot": {"body": {"text": f"copy of {ad_id}"}}})
+    return parse_ad_item({"ad_archive_id": ad_id, "snapshot": {"body": {"text": f"copy of {ad_id}"}}})
 
 
 def test_brand_partitions_follow_the_brands_table(instance: dg.DagsterInstance, resources: dict) -> None:

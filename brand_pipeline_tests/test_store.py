@@ -7,14 +7,16 @@ import asyncio
 import psycopg
 import pytest
 
-from brand_pipeline.sources.records import AdRecord
+from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.store.migrate import apply_migrations, migration_files
-from brand_pipeline.store.models import AdCreativeLink, Brand, Creative, ItemOutcome
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
 from brand_pipeline.store.postgres import open_postgres_store
 
 
 def _ad(ad_id: str, **snapshot: object) -> AdRecord:
-    return AdRecord.from_item({"ad_archive_id": ad_id, "snapshot": {"body": {"text": "hello"}, **snapshot}})
+    return parse_ad_item({"ad_archive_id": ad_id, "snapshot": {"body": {"text": "hello"}, **snapshot}})
 
 
 def run(database_url: str, work):  # noqa: ANN001, ANN201 - work is an async function of the store
@@ -74,12 +76,12 @@ def test_bulk_writes_and_reads_are_not_capped(database_url: str) -> None:
     stored, new_ads, summary = run(database_url, work)
     assert len(stored.new) == 2500
     assert [(n.brand_slug, n.count) for n in new_ads] == [("acme", 2500)]
-    assert summary["ads"] == 2500
+    assert summary.ads == 2500
 
 
 def test_outcomes_of_a_run_replace_the_previous_runs(database_url: str) -> None:
     def outcome(key: str) -> ItemOutcome:
-        return ItemOutcome(brand_slug="acme", asset="scraped_ads", item_key=key, status="invalid", reason="bad")
+        return ItemOutcome(brand_slug="acme", asset="scraped_ads", kind="record", item_key=key, status="invalid", reason="bad")
 
     async def work(store):
         await store.replace_outcomes("acme", "scraped_ads", "run-1", [outcome("a"), outcome("b"), outcome("a")])

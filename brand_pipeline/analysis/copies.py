@@ -12,8 +12,9 @@ from brand_pipeline.analysis.copy_facts import copy_facts
 from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
-from brand_pipeline.sources.records import template_variables
-from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse, SemanticResult
+from brand_pipeline.domain.ads import template_variables
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse
 from brand_pipeline.store.protocol import BrandStore
 
 

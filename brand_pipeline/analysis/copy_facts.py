@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel
 
-from brand_pipeline.sources.records import template_variables
+from brand_pipeline.domain.ads import template_variables
 
 FACTS_VERSION = "copy-facts-1"
 

@@ -20,8 +20,9 @@ from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.analysis.video_facts import MediaDecodeError, video_facts
-from brand_pipeline.sources.records import CreativeKind
-from brand_pipeline.store.models import CreativeAnalysis, CreativeToAnalyse, SemanticResult
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.domain.kinds import CreativeKind
+from brand_pipeline.store.models import CreativeAnalysis, CreativeToAnalyse
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
 _FACTS: dict[CreativeKind, Callable[[Path], BaseModel]] = {"video": video_facts, "image": image_facts}

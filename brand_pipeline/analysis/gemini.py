@@ -8,6 +8,8 @@
   leaves ``parsed`` empty without a word); a cut or invalid reply is retried once with more output
   room, and its raw text is kept either way.
 - Blocked replies (safety, recitation, prohibited content, blocked prompt) are a final outcome.
+- It only answers prompts: which evidence personas are shown and which citations count is the
+  use case's business (``analysis/personas.py``), the same for every adapter.
 - Videos larger than the inline limit go through the Files API: upload, wait for ACTIVE with a
   deadline, analyse, delete.
 """
@@ -31,17 +33,11 @@ from google.genai import errors, types
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from brand_pipeline.analysis.gemini_settings import GeminiSettings
 from brand_pipeline.analysis.prompts import PROMPTS, Prompt
-from brand_pipeline.analysis.schemas import PersonaSet
-from brand_pipeline.store.models import (
-    CopyToAnalyse,
-    CreativeToAnalyse,
-    EvidenceAd,
-    Persona,
-    PersonaSynthesis,
-    SemanticResult,
-    SemanticStatus,
-)
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.domain.kinds import PromptKind, SemanticStatus
+from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse
 
 try:  # google-genai's own HTTP transport (a fork of httpx under another import name)
     import httpx2
@@ -56,32 +52,6 @@ _BLOCKED = {
     types.FinishReason.IMAGE_PROHIBITED_CONTENT, types.FinishReason.LANGUAGE,
 }
 _DURATION = re.compile(r"^\s*([\d.]+)s\s*$")
-
-
-class GeminiSettings(BaseModel):
-    """Everything the analyser needs besides the client. Built by ``GeminiResource``."""
-
-    models: dict[str, str]
-    requests_per_minute: int
-    max_concurrency: int
-    timeout_s: float
-    max_inline_bytes: int
-    max_attempts: int
-    backoff_initial_s: float
-    backoff_max_s: float
-    max_output_tokens: int
-    file_active_timeout_s: float
-    file_poll_interval_s: float
-    max_evidence_ads: int
-    input_usd_per_million_tokens: dict[str, float]
-    output_usd_per_million_tokens: dict[str, float]
-
-    def cost(self, model: str, input_tokens: int, output_tokens: int) -> float:
-        return round(
-            input_tokens / 1e6 * self.input_usd_per_million_tokens.get(model, 0.0)
-            + output_tokens / 1e6 * self.output_usd_per_million_tokens.get(model, 0.0),
-            6,
-        )
 
 
 @dataclass
@@ -142,6 +112,9 @@ class GeminiAnalyser:
     def enabled(self) -> bool:
         return True
 
+    def model_for(self, kind: PromptKind) -> str | None:
+        return self._settings.models[kind]
+
     # -- the three analyses and the synthesis -----------------------------------------------------
 
     async def analyse_creative(
@@ -158,32 +131,10 @@ class GeminiAnalyser:
         prompt = PROMPTS["copy"]
         return await self._structured(prompt, [prompt.render(facts=json.dumps(facts), copy=copy.copy_text)])
 
-    async def synthesise_personas(
-        self, brand_slug: str, ads: list[EvidenceAd], summary: dict[str, Any]
-    ) -> PersonaSynthesis:
+    async def synthesise_personas(self, brand_slug: str, summary: dict[str, Any], evidence: str) -> SemanticResult:
         prompt = PROMPTS["personas"]
-        shown = ads[: self._settings.max_evidence_ads]
-        text = prompt.render(
-            brand=brand_slug,
-            summary=json.dumps(summary, ensure_ascii=False, default=str),
-            ads="\n\n".join(_evidence_block(ad) for ad in shown),
-        )
-        result = await self._structured(prompt, [text])
-        synthesis = PersonaSynthesis(
-            brand_slug=brand_slug,
-            prompt_version=prompt.version,
-            status=result.status,
-            reason=result.reason,
-            evidence=summary,
-            model=result.model,
-            input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens,
-            cost_usd=result.cost_usd,
-        )
-        if result.status != "done":
-            return synthesis
-        personas, dropped = cite_evidence(PersonaSet.model_validate(result.result), shown)
-        return synthesis.model_copy(update={"personas": personas, "dropped_citations": dropped})
+        summary_json = json.dumps(summary, ensure_ascii=False, default=str)
+        return await self._structured(prompt, [prompt.render(brand=brand_slug, summary=summary_json, ads=evidence)])
 
     # -- one structured call: limits, retries, validation ----------------------------------------
 
@@ -326,57 +277,6 @@ class GeminiAnalyser:
             await asyncio.sleep(self._settings.file_poll_interval_s)
             uploaded = await self._client.files.get(name=uploaded.name)
         return uploaded
-
-
-def cite_evidence(personas: PersonaSet, shown: list[EvidenceAd]) -> tuple[list[Persona], int]:
-    """Keep only citations of ads the model was shown; a persona left with none is dropped.
-
-    Returns the personas with their cited ads, creatives and copy, and how many citations were
-    dropped as invented.
-    """
-    by_id = {ad.ad_archive_id: ad for ad in shown}
-    kept: list[Persona] = []
-    dropped = 0
-    for persona in personas.personas:
-        cited = list(dict.fromkeys(i for i in persona.evidence_ad_ids if i in by_id))
-        dropped += len(persona.evidence_ad_ids) - len([i for i in persona.evidence_ad_ids if i in by_id])
-        if not cited:
-            continue
-        profile = persona.model_dump(mode="json", exclude={"evidence_ad_ids", "name"})
-        kept.append(
-            Persona(
-                name=persona.name,
-                profile=profile,
-                evidence_ad_ids=cited,
-                evidence_creative_shas=sorted({c["sha256"] for i in cited for c in by_id[i].creatives}),
-                evidence_copy_hashes=sorted({by_id[i].copy_hash for i in cited if by_id[i].copy_hash}),
-            )
-        )
-    return kept, dropped
-
-
-def _evidence_block(ad: EvidenceAd) -> str:
-    lines = [
-        f"ad_id={ad.ad_archive_id} · {ad.days_running:.0f} days running · "
-        f"{'active' if ad.is_active else 'ended'} · {ad.display_format or 'unknown format'}"
-    ]
-    if ad.body or ad.title:
-        lines.append(f"copy: {((ad.body or '') + ' / ' + (ad.title or ''))[:400]}")
-    if ad.copy_semantic:
-        keep = ("angle", "hook", "desires", "pain_points", "offer", "objections_handled")
-        lines.append(f"copy analysis: {json.dumps({k: ad.copy_semantic.get(k) for k in keep}, ensure_ascii=False)}")
-    for creative in ad.creatives:
-        facts = creative.get("facts") or {}
-        shape = ", ".join(f"{k}={facts[k]}" for k in ("aspect_ratio", "duration_s", "pace") if k in facts)
-        lines.append(f"{creative['kind']} {creative['sha256'][:12]} ({shape})")
-        semantic = creative.get("semantic") or {}
-        if semantic:
-            keep = ("hook", "advertising_structure", "desires", "emotional_drivers", "target_persona", "persona_signals")
-            lines.append(
-                f"  {creative['kind']} analysis: "
-                f"{json.dumps({k: semantic[k] for k in keep if k in semantic}, ensure_ascii=False)[:1500]}"
-            )
-    return "\n".join(lines)
 
 
 def _raise_if_blocked(response: types.GenerateContentResponse) -> None:

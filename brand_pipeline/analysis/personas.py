@@ -1,25 +1,23 @@
-"""Personas for a brand, built on evidence from all of its analyses.
+"""Personas for a brand, built on evidence from all of its analyses — the project's honesty rule.
 
-Ad longevity is the strongest public signal of a winning ad (advertisers keep paying for what
-works), so every aggregate here is weighted by how many days each ad has run. The evidence summary
-is computed exactly from stored analyses and is always written; persona synthesis itself needs the
-model and is recorded as skipped, with the reason, when none is configured.
+Whatever model writes them, the rule is the same and lives here: the model is shown the
+longest-running ads (longevity is the best public signal of a winning ad), every persona must cite
+ads it was shown, and citations of ads it was not shown are dropped and counted. A persona left
+citing nothing is dropped. Without a model the evidence summary is still written and the
+synthesis is recorded as skipped, with the reason.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from typing import Any
+from pydantic import BaseModel, ValidationError
 
-from pydantic import BaseModel
-
+from brand_pipeline.analysis.evidence import evidence_block, evidence_markdown, evidence_summary
+from brand_pipeline.analysis.prompts import PROMPTS
+from brand_pipeline.analysis.schemas import PersonaSet
 from brand_pipeline.analysis.semantic import Analyser
-from brand_pipeline.markdown import cell
 from brand_pipeline.analysis.versions import analysis_version
-from brand_pipeline.store.models import EvidenceAd, Persona, PersonaSynthesis
+from brand_pipeline.domain.personas import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.protocol import BrandStore
-
-TOP = 5
 
 
 class PersonaReport(BaseModel):
@@ -43,85 +41,77 @@ class PersonaReport(BaseModel):
 
 
 async def synthesise_personas(
-    brand_slug: str, *, store: BrandStore, analyser: Analyser, run_id: str
+    brand_slug: str, *, store: BrandStore, analyser: Analyser, run_id: str, max_evidence_ads: int = 80
 ) -> PersonaReport:
+    """Read the brand's evidence, synthesise its personas under the rule, store and report them."""
     ads = await store.brand_evidence(
         brand_slug,
         video_version=analysis_version("video"),
         image_version=analysis_version("image"),
         copy_version=analysis_version("copy"),
     )
-    summary = evidence_summary(ads)
-    synthesis = await analyser.synthesise_personas(brand_slug, ads, summary)
-    synthesis = synthesis.model_copy(update={"run_id": run_id, "evidence": summary})
-    await store.save_persona_synthesis(synthesis)
+    synthesis = await personas_from_evidence(brand_slug, ads, analyser=analyser, max_evidence_ads=max_evidence_ads)
+    await store.save_persona_synthesis(synthesis.model_copy(update={"run_id": run_id}))
     stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
     return PersonaReport(brand=brand_slug, synthesis=stored or synthesis)
 
 
-def evidence_summary(ads: list[EvidenceAd]) -> dict[str, Any]:
-    """Longevity-weighted aggregates of a brand's ads and their exact analyses."""
-    hooks, offers, ctas, formats, ratios = (_Tally() for _ in range(5))
-    videos: dict[str, dict[str, Any]] = {}
-    for ad in ads:
-        weight = max(ad.days_running, 1.0)
-        facts = ad.copy_facts or {}
-        if facts.get("hook"):
-            hooks.add(facts["hook"], weight, ad.ad_archive_id)
-        for offer in facts.get("offers", []):
-            offers.add(offer.lower(), weight, ad.ad_archive_id)
-        if ad.cta_text:
-            ctas.add(ad.cta_text, weight, ad.ad_archive_id)
-        formats.add(ad.display_format or "UNKNOWN", weight, ad.ad_archive_id)
-        for creative in ad.creatives:
-            creative_facts = creative.get("facts") or {}
-            if creative_facts.get("aspect_ratio"):
-                ratios.add(f"{creative['kind']} {creative_facts['aspect_ratio']}", weight, ad.ad_archive_id)
-            if creative["kind"] == "video" and creative_facts:
-                videos[creative["sha256"]] = creative_facts
-    durations = [v["duration_s"] for v in videos.values()]
-    return {
-        "ads": len(ads),
-        "active_ads": sum(1 for ad in ads if ad.is_active),
-        "longest_running": [
-            {
-                "ad_archive_id": ad.ad_archive_id,
-                "days_running": round(ad.days_running, 1),
-                "is_active": ad.is_active,
-                "format": ad.display_format,
-                "hook": (ad.copy_facts or {}).get("hook") or ad.title,
-            }
-            for ad in sorted(ads, key=lambda a: (-a.days_running, a.ad_archive_id))[:10]
-        ],
-        "top_hooks": hooks.top(),
-        "top_offers": offers.top(),
-        "top_ctas": ctas.top(),
-        "formats": formats.top(),
-        "aspect_ratios": ratios.top(),
-        "videos": {
-            "count": len(videos),
-            "average_duration_s": round(sum(durations) / len(durations), 2) if durations else None,
-            "pace": dict(Counter(v["pace"] for v in videos.values())),
-            "with_audio": sum(1 for v in videos.values() if v.get("has_audio")),
-        },
-    }
+async def personas_from_evidence(
+    brand_slug: str, ads: list[EvidenceAd], *, analyser: Analyser, max_evidence_ads: int = 80
+) -> PersonaSynthesis:
+    """The rule: show the longest-running ads, keep only citations of ads that were shown."""
+    summary = evidence_summary(ads)
+    shown = sorted(ads, key=lambda ad: (-ad.days_running, ad.ad_archive_id))[:max_evidence_ads]
+    result = await analyser.synthesise_personas(brand_slug, summary, "\n\n".join(evidence_block(ad) for ad in shown))
+    synthesis = PersonaSynthesis(
+        brand_slug=brand_slug,
+        prompt_version=PROMPTS["personas"].version,
+        status=result.status,
+        reason=result.reason,
+        evidence=summary,
+        model=result.model,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+    )
+    if result.status != "done":
+        return synthesis
+    return _with_cited_personas(synthesis, result.result or {}, shown)
 
 
-def evidence_markdown(summary: dict[str, Any]) -> str:
-    lines = [f"### Evidence ({summary['ads']} ads, {summary['active_ads']} active)", "", "**Longest-running ads**", ""]
-    lines += ["| ad | days | active | format | hook |", "|---|---|---|---|---|"]
-    for ad in summary["longest_running"]:
-        lines.append(
-            f"| {ad['ad_archive_id']} | {ad['days_running']} | {'yes' if ad['is_active'] else 'no'} | "
-            f"{ad['format'] or ''} | {cell(ad['hook'], 100)} |"
+def _with_cited_personas(synthesis: PersonaSynthesis, reply: dict, shown: list[EvidenceAd]) -> PersonaSynthesis:
+    try:
+        personas, dropped = cite_evidence(PersonaSet.model_validate(reply), shown)
+    except ValidationError as error:  # an adapter that did not validate its reply
+        return synthesis.model_copy(update={"status": "invalid_reply", "reason": f"personas reply: {error}"})
+    return synthesis.model_copy(update={"personas": personas, "dropped_citations": dropped})
+
+
+def cite_evidence(personas: PersonaSet, shown: list[EvidenceAd]) -> tuple[list[Persona], int]:
+    """Keep only citations of ads the model was shown; a persona left with none is dropped.
+
+    Returns the personas with their cited ads, creatives and copy, and how many citations were
+    dropped as invented.
+    """
+    by_id = {ad.ad_archive_id: ad for ad in shown}
+    kept: list[Persona] = []
+    dropped = 0
+    for persona in personas.personas:
+        cited = list(dict.fromkeys(i for i in persona.evidence_ad_ids if i in by_id))
+        dropped += len(persona.evidence_ad_ids) - len([i for i in persona.evidence_ad_ids if i in by_id])
+        if not cited:
+            continue
+        profile = persona.model_dump(mode="json", exclude={"evidence_ad_ids", "name"})
+        kept.append(
+            Persona(
+                name=persona.name,
+                profile=profile,
+                evidence_ad_ids=cited,
+                evidence_creative_shas=sorted({c.sha256 for i in cited for c in by_id[i].creatives}),
+                evidence_copy_hashes=sorted({by_id[i].copy_hash for i in cited if by_id[i].copy_hash}),
+            )
         )
-    for title, key in (("Top hooks", "top_hooks"), ("Offers", "top_offers"), ("Calls to action", "top_ctas"),
-                       ("Formats", "formats")):
-        if summary[key]:
-            lines += ["", f"**{title}** (weighted by days running)", ""]
-            lines += [f"- {cell(item['value'], 100)} — {item['ads']} ads, {item['weight_days']:g} ad-days"
-                      for item in summary[key]]
-    return "\n".join(lines)
+    return kept, dropped
 
 
 def synthesis_markdown(brand: str, synthesis: PersonaSynthesis) -> str:
@@ -151,17 +141,3 @@ def persona_markdown(persona: Persona) -> str:
             sections.append(f"**{title}:** " + "; ".join(str(item) for item in p[key]))
     sections.append(f"_Evidence: ads {', '.join(persona.evidence_ad_ids)}_")
     return "\n".join(sections)
-
-
-class _Tally:
-    def __init__(self) -> None:
-        self.weights: dict[str, float] = defaultdict(float)
-        self.ads: dict[str, set[str]] = defaultdict(set)
-
-    def add(self, value: str, weight: float, ad_id: str) -> None:
-        self.weights[value] += weight
-        self.ads[value].add(ad_id)
-
-    def top(self) -> list[dict[str, Any]]:
-        ranked = sorted(self.weights.items(), key=lambda item: (-item[1], item[0]))[:TOP]
-        return [{"value": v, "weight_days": round(w, 1), "ads": len(self.ads[v])} for v, w in ranked]

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from brand_pipeline.domain.kinds import FAILED_SEMANTIC
 from brand_pipeline.markdown import cell
 from brand_pipeline.store.models import CopyAnalysis, CreativeAnalysis
 
@@ -15,8 +16,6 @@ Row = TypeVar("Row", CreativeAnalysis, CopyAnalysis)
 # Rows saved per batch while analysing, so a killed run loses at most this many results.
 SAVE_EVERY = 10
 
-# Semantic outcomes that count as failures of the step (blocked and skipped are decisions, not faults).
-FAILED_SEMANTIC = ("invalid_reply", "quota_exhausted", "transient_error", "permanent_error")
 
 
 class AnalysisFailed(RuntimeError):

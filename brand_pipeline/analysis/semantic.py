@@ -1,8 +1,10 @@
 """The model ("semantic") part of every analysis, behind one small port.
 
-``Analyser`` is what the analysis code calls; ``GeminiResource.open()`` yields a Gemini-backed one
-when a key is configured and a ``SkippingAnalyser`` otherwise, which records every model step as
-skipped with the reason. Nothing here ever invents a result.
+``Analyser`` is what the analysis code calls: three symmetric calls, each returning a
+``SemanticResult`` however it ended. ``GeminiResource.open()`` yields a Gemini-backed one when a
+key is configured and a ``SkippingAnalyser`` otherwise, which records every model step as skipped
+with the reason. The project's own rules (which evidence is shown, which citations are kept) live
+in the use cases, not in an adapter, so any model adapter gets them for free.
 """
 
 from __future__ import annotations
@@ -10,14 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from brand_pipeline.analysis.versions import PROMPT_VERSIONS
-from brand_pipeline.store.models import (
-    CopyToAnalyse,
-    CreativeToAnalyse,
-    EvidenceAd,
-    PersonaSynthesis,
-    SemanticResult,
-)
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.domain.kinds import PromptKind
+from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse
 
 
 class Analyser(Protocol):
@@ -26,15 +23,20 @@ class Analyser(Protocol):
         """False when every call would be skipped; analysis then retries nothing."""
         ...
 
+    def model_for(self, kind: PromptKind) -> str | None:
+        """The model that answers ``kind`` calls (None when no model is configured)."""
+        ...
+
     async def analyse_creative(
         self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]
     ) -> SemanticResult: ...
 
     async def analyse_copy(self, copy: CopyToAnalyse, facts: dict[str, Any]) -> SemanticResult: ...
 
-    async def synthesise_personas(
-        self, brand_slug: str, ads: list[EvidenceAd], summary: dict[str, Any]
-    ) -> PersonaSynthesis: ...
+    async def synthesise_personas(self, brand_slug: str, summary: dict[str, Any], evidence: str) -> SemanticResult:
+        """Personas for ``brand_slug`` from the evidence ``summary`` and the ``evidence`` text
+        (the ads shown, one block each); the result follows the ``personas`` schema."""
+        ...
 
 
 class SkippingAnalyser:
@@ -47,6 +49,9 @@ class SkippingAnalyser:
     def enabled(self) -> bool:
         return False
 
+    def model_for(self, kind: PromptKind) -> str | None:
+        return None
+
     async def analyse_creative(
         self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]
     ) -> SemanticResult:
@@ -55,13 +60,5 @@ class SkippingAnalyser:
     async def analyse_copy(self, copy: CopyToAnalyse, facts: dict[str, Any]) -> SemanticResult:
         return SemanticResult(status="skipped", reason=self.reason)
 
-    async def synthesise_personas(
-        self, brand_slug: str, ads: list[EvidenceAd], summary: dict[str, Any]
-    ) -> PersonaSynthesis:
-        return PersonaSynthesis(
-            brand_slug=brand_slug,
-            prompt_version=PROMPT_VERSIONS["personas"],
-            status="skipped",
-            reason=self.reason,
-            evidence=summary,
-        )
+    async def synthesise_personas(self, brand_slug: str, summary: dict[str, Any], evidence: str) -> SemanticResult:
+        return SemanticResult(status="skipped", reason=self.reason)

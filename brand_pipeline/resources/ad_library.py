@@ -6,6 +6,7 @@ Sources: ``sample`` (the synthetic offline set the project generates under ``<ho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
+from brand_pipeline.resources.config import SettingsCheck
 from brand_pipeline.sources.base import AdSource, SourceError
 from brand_pipeline.sources.file_export import FileExportSource
 from brand_pipeline.sources.media import MediaFetcher, MediaPolicy
@@ -27,7 +29,7 @@ class AdLibrary:
     fetcher: MediaFetcher
 
 
-class AdLibraryResource(dg.ConfigurableResource):
+class AdLibraryResource(dg.ConfigurableResource, SettingsCheck):
     source: Literal["sample", "file"] = Field(default="sample", description="Where ads come from.")
     export_dir: str | None = Field(default=None, description="Folder of <slug>.json/.ndjson exports (source=file).")
     home: str = Field(description="Pipeline home; the sample set is generated under <home>/sample.")
@@ -40,12 +42,14 @@ class AdLibraryResource(dg.ConfigurableResource):
     )
     download_concurrency: int = Field(default=8, ge=1, description="Creatives downloaded at once.")
 
-    def export_folder(self) -> Path:
+    async def prepare_export_folder(self) -> Path:
+        """The folder of exports to read; for ``sample``, generate the sample set there first if
+        it is missing (CPU-bound, so in a worker thread, never on the event loop)."""
         if self.source == "sample":
             from brand_pipeline.sources.sample import ensure_sample
 
             folder = Path(self.home) / "sample"
-            ensure_sample(folder)
+            await asyncio.to_thread(ensure_sample, folder)
             return folder
         if not self.export_dir:
             raise SourceError("source 'file' needs export_dir (set BRAND_PIPELINE_EXPORT_DIR)")
@@ -54,7 +58,8 @@ class AdLibraryResource(dg.ConfigurableResource):
     @asynccontextmanager
     async def open(self, staging_dir: Path) -> AsyncIterator[AdLibrary]:
         """The source and a media fetcher whose HTTP client lives only inside this block."""
-        source = FileExportSource(self.export_folder())
+        self.raise_if_misconfigured()
+        source = FileExportSource(await self.prepare_export_folder())
         policy = MediaPolicy(
             max_bytes=self.max_media_mb * 1024 * 1024,
             timeout_s=self.media_timeout_s,

@@ -13,72 +13,42 @@ from contextlib import asynccontextmanager
 import dagster as dg
 from pydantic import Field
 
+from brand_pipeline.analysis.gemini_settings import GeminiSettings
 from brand_pipeline.analysis.semantic import Analyser, SkippingAnalyser
+from brand_pipeline.resources.config import SettingsCheck
 
 NO_KEY_REASON = "GEMINI_API_KEY is not set, so no model analysis was run"
 
-# Defaults current when written (Nov 2026); both are plain config, change them freely.
-DEFAULT_MODELS = {
-    "video": "gemini-3.8-flash",
-    "image": "gemini-3.8-flash",
-    "copy": "gemini-3.8-flash",
-    "personas": "gemini-3.1-pro-preview",
-}
-# USD per million tokens (standard tier, prompts under 200k tokens). Used for cost estimates only.
-DEFAULT_INPUT_PRICES = {"gemini-3.8-flash": 0.75, "gemini-3.1-pro-preview": 2.0, "gemini-3.5-flash": 1.5}
-DEFAULT_OUTPUT_PRICES = {"gemini-3.8-flash": 3.75, "gemini-3.1-pro-preview": 12.0, "gemini-3.5-flash": 9.0}
 
+class GeminiResource(dg.ConfigurableResource, GeminiSettings, SettingsCheck):
+    """``GeminiSettings`` (every tuning knob) plus the key and the endpoint."""
 
-class GeminiResource(dg.ConfigurableResource):
     api_key: str | None = Field(default=None, description="Gemini API key (from GEMINI_API_KEY).")
     base_url: str | None = Field(default=None, description="API endpoint override (proxies, tests).")
-    video_model: str = Field(default=DEFAULT_MODELS["video"])
-    image_model: str = Field(default=DEFAULT_MODELS["image"])
-    copy_model: str = Field(default=DEFAULT_MODELS["copy"])
-    personas_model: str = Field(default=DEFAULT_MODELS["personas"])
-    requests_per_minute: int = Field(default=60, ge=1, description="Token-bucket limit shared by a run's calls.")
-    max_concurrency: int = Field(default=8, ge=1, description="Model calls in flight at once in a run.")
-    timeout_s: float = Field(default=180.0, gt=0, description="Deadline of one model call.")
-    max_inline_bytes: int = Field(
-        default=15 * 1024 * 1024, ge=0, description="Media up to this size go inline; larger via the Files API."
-    )
-    max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx and timeouts.")
-    backoff_initial_s: float = Field(default=2.0, ge=0)
-    backoff_max_s: float = Field(default=60.0, ge=0)
-    max_output_tokens: int = Field(default=8192, ge=256, description="Doubled once for a reply that was cut off.")
-    file_active_timeout_s: float = Field(default=300.0, gt=0, description="Longest wait for an upload to be ACTIVE.")
-    file_poll_interval_s: float = Field(default=2.0, gt=0)
-    max_evidence_ads: int = Field(default=80, ge=1, description="Longest-running ads shown to persona synthesis.")
-    max_failed_share: float = Field(
-        default=0.2, ge=0, le=1, description="An analysis step fails only if more than this share of its items failed."
-    )
-    input_usd_per_million_tokens: dict[str, float] = Field(default=DEFAULT_INPUT_PRICES)
-    output_usd_per_million_tokens: dict[str, float] = Field(default=DEFAULT_OUTPUT_PRICES)
 
     @property
     def configured(self) -> bool:
         return bool(self.api_key)
 
+    def settings(self) -> GeminiSettings:
+        return GeminiSettings.model_validate(self.model_dump(include=set(GeminiSettings.model_fields)))
+
     @asynccontextmanager
     async def open(self) -> AsyncIterator[Analyser]:
+        self.raise_if_misconfigured()
         if not self.api_key:
             yield SkippingAnalyser(NO_KEY_REASON)
             return
         from google import genai
         from google.genai import types
 
-        from brand_pipeline.analysis.gemini import GeminiAnalyser, GeminiSettings
+        from brand_pipeline.analysis.gemini import GeminiAnalyser
 
-        settings = GeminiSettings(
-            models={"video": self.video_model, "image": self.image_model, "copy": self.copy_model,
-                    "personas": self.personas_model},
-            **self.model_dump(include=set(GeminiSettings.model_fields) - {"models"}),
-        )
         # The SDK's own deadline sits just past ours, so ours (which we classify) fires first.
         http_options = types.HttpOptions(base_url=self.base_url, timeout=int((self.timeout_s + 5) * 1000))
         client = genai.Client(api_key=self.api_key, http_options=http_options)
         try:
-            yield GeminiAnalyser(client.aio, settings, secret=self.api_key)
+            yield GeminiAnalyser(client.aio, self.settings(), secret=self.api_key)
         finally:
             await client.aio.aclose()
             client.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -24,7 +24,7 @@ from brand_pipeline.aio import run_async
 from brand_pipeline.store.blobs import LocalBlobStore
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.postgres import open_postgres_store
-from brand_pipeline.store.protocol import BlobStore, BrandStore
+from brand_pipeline.store.protocol import BlobStore, BrandStore, StoreUnavailable
 
 
 T = TypeVar("T")
@@ -63,7 +63,14 @@ class SupabaseResource(dg.ConfigurableResource):
         """Open the store inside the calling coroutine and close it before returning."""
         dsn = await self.database_dsn()
         blob_root = Path(self.blob_dir) if self.blob_dir else Path(self.home) / "creatives"
-        async with open_postgres_store(dsn, max_connections=self.max_connections) as store:
+        configured_by = "the embedded default" if self.uses_embedded_database else "DATABASE_URL"
+        async with AsyncExitStack() as stack:
+            try:
+                store = await stack.enter_async_context(
+                    open_postgres_store(dsn, max_connections=self.max_connections, configured_by=configured_by)
+                )
+            except StoreUnavailable as error:
+                raise dg.Failure(description=str(error)) from None
             yield Storage(store=store, blobs=LocalBlobStore(blob_root))
 
     def run_with_store(self, work: Callable[[BrandStore], Awaitable[T]]) -> T:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
 
 
 class SourceError(RuntimeError):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from brand_pipeline.sources.base import SourceError, SourceItem
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
 
 EXPORT_SUFFIXES = (".ndjson", ".jsonl", ".json")
 

@@ -28,7 +28,8 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel
 
-from brand_pipeline.sources.records import CreativeKind, MediaRef
+from brand_pipeline.domain.ads import MediaRef
+from brand_pipeline.domain.kinds import CreativeKind
 
 MediaErrorStatus = Literal["expired", "unavailable", "refused", "too_large", "not_media", "broken"]
 

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from brand_pipeline.markdown import cell
 from brand_pipeline.sources.base import AdSource
 from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
-from brand_pipeline.sources.records import AdRecord, InvalidAdRecord, MediaRef
-from brand_pipeline.store.models import AdCreativeLink, Brand, Creative, ItemOutcome
+from brand_pipeline.domain.ads import AdRecord, MediaRef
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
+from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
 ASSET = "scraped_ads"
@@ -86,7 +88,7 @@ async def scrape_brand(
         report.records += 1
         if item.error is None:
             try:
-                records.append(AdRecord.from_item(item.item))
+                records.append(parse_ad_item(item.item))
                 continue
             except InvalidAdRecord as error:
                 reason = str(error)
@@ -114,7 +116,7 @@ async def scrape_brand(
         results = await asyncio.gather(*(_fetch(fetcher, users[0][1], semaphore) for users in chunk))
         outcomes += await _store_chunk(brand.slug, chunk, results, store, blobs, report, run_id)
 
-    report.media_failed_by_status = dict(Counter(o.status for o in outcomes if o.item_key.startswith("media:")))
+    report.media_failed_by_status = dict(Counter(o.status for o in outcomes if o.kind == "media"))
     report.outcomes = outcomes
     await store.replace_outcomes(brand.slug, ASSET, run_id, outcomes)
     return report
@@ -145,8 +147,8 @@ async def _store_chunk(
     for users, result in zip(chunk, results, strict=True):
         if isinstance(result, MediaError):
             outcomes += [
-                ItemOutcome(
-                    brand_slug=brand_slug, asset=ASSET, item_key=f"media:{ad_id}:{ref.slot}",
+                ItemOutcome.for_media(
+                    brand_slug, ASSET, ad_id, ref.slot,
                     status=result.status, reason=result.reason, detail=_redact(ref.url),
                 )
                 for ad_id, ref in users
@@ -176,7 +178,7 @@ def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -
     body = json.dumps(item, sort_keys=True, default=str) if item is not None else position
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     return ItemOutcome(
-        brand_slug=brand_slug, asset=ASSET, item_key=f"record:{digest}", status="invalid",
+        brand_slug=brand_slug, asset=ASSET, kind="record", item_key=f"record:{digest}", status="invalid",
         reason=reason, detail=position,
     )
 

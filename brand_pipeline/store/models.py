@@ -1,38 +1,18 @@
-"""Rows the store reads and writes. Pydantic, because every one of them crosses a boundary."""
+"""Row shapes the store reads and writes, and the typed read models it answers with.
+
+The domain types (``brand_pipeline.domain``) are what the rest of the project speaks; these are
+the store's own shapes: work items, stored rows, outcomes, summaries and lineage.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from brand_pipeline.sources.records import CreativeKind
-
-BRAND_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-
-# Outcome of the model ("semantic") part of an analysis.
-SemanticStatus = Literal[
-    "done",  # the model answered with a valid result
-    "skipped",  # not attempted (no key, nothing to analyse); reason says why
-    "blocked",  # the model refused (safety, recitation …): final, not retried
-    "invalid_reply",  # the reply did not match the schema even after a retry
-    "quota_exhausted",  # 429 after every allowed attempt
-    "transient_error",  # 5xx / timeout after every allowed attempt
-    "permanent_error",  # 4xx or unusable media; retrying the same input will not help
-]
-# Statuses a later run tries again (a key may have been added, the quota may have reset).
-RETRYABLE_SEMANTIC = ("skipped", "invalid_reply", "quota_exhausted", "transient_error")
-FactsStatus = Literal["done", "failed", "skipped"]
-
-
-class Brand(BaseModel):
-    slug: str = Field(pattern=BRAND_SLUG_PATTERN)
-    name: str = Field(min_length=1)
-    facebook_page_id: str | None = None
-    ad_library_url: str | None = None
-    website: str | None = None
-    archived_at: datetime | None = None
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.domain.kinds import AnalysisKind, CreativeKind, FactsStatus, OutcomeKind
 
 
 class StoredAds(BaseModel):
@@ -59,15 +39,37 @@ class AdCreativeLink(BaseModel):
 
 
 class ItemOutcome(BaseModel):
-    """A per-item result that produced no normal row (bad record, unusable media)."""
+    """A per-item result that produced no normal row: a bad record, or unusable media of one slot.
+
+    ``item_key`` identifies the item within (brand, asset): a record by a digest of its content, a
+    media slot by its ad and slot. The ad and slot are columns of their own, so queries never parse
+    the key.
+    """
 
     brand_slug: str
     asset: str
-    item_key: str
+    kind: OutcomeKind
+    item_key: str = ""
+    ad_archive_id: str | None = None
+    slot: str | None = None
     status: str
     reason: str
     detail: str | None = None
     run_id: str | None = None
+
+    @model_validator(mode="after")
+    def _key(self) -> ItemOutcome:
+        if self.kind == "media":
+            if not (self.ad_archive_id and self.slot):
+                raise ValueError("a media outcome names its ad and slot")
+            self.item_key = f"media:{self.ad_archive_id}:{self.slot}"
+        elif not self.item_key:
+            raise ValueError("a record outcome needs an item_key")
+        return self
+
+    @classmethod
+    def for_media(cls, brand_slug: str, asset: str, ad_archive_id: str, slot: str, **fields: Any) -> ItemOutcome:
+        return cls(brand_slug=brand_slug, asset=asset, kind="media", ad_archive_id=ad_archive_id, slot=slot, **fields)
 
 
 class CreativeToAnalyse(BaseModel):
@@ -87,20 +89,6 @@ class CopyToAnalyse(BaseModel):
     copy_text: str
     ad_ids: list[str]
     facts: dict[str, Any] | None = None
-
-
-class SemanticResult(BaseModel):
-    """The model part of one analysis, however it ended."""
-
-    status: SemanticStatus
-    reason: str | None = None
-    result: dict[str, Any] | None = None
-    raw_reply: str | None = None
-    model: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    attempts: int = 0
 
 
 class AnalysisRow(BaseModel):
@@ -125,51 +113,104 @@ class CopyAnalysis(AnalysisRow):
     copy_text: str
 
 
-class EvidenceAd(BaseModel):
-    """One ad of a brand with everything known about it, for persona synthesis."""
-
-    ad_archive_id: str
-    display_format: str | None
-    is_active: bool | None
-    start_date: datetime | None
-    end_date: datetime | None
-    days_running: float
-    title: str | None
-    body: str | None
-    cta_text: str | None
-    copy_hash: str | None
-    copy_facts: dict[str, Any] | None = None
-    copy_semantic: dict[str, Any] | None = None
-    creatives: list[dict[str, Any]] = []  # sha256, kind, facts, semantic
-
-
-class Persona(BaseModel):
-    id: int | None = None  # set once stored
-    name: str
-    profile: dict[str, Any]
-    evidence_ad_ids: list[str]
-    evidence_creative_shas: list[str] = []
-    evidence_copy_hashes: list[str] = []
-
-
-class PersonaSynthesis(BaseModel):
-    brand_slug: str
-    prompt_version: str
-    status: SemanticStatus
-    reason: str | None = None
-    evidence: dict[str, Any]
-    model: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    dropped_citations: int = 0
-    personas: list[Persona] = []
-    run_id: str | None = None
-
-
 class NewAds(BaseModel):
     """Ads stored for a brand after a cursor position."""
 
     brand_slug: str
     newest_seq: int
     count: int
+
+
+class BrandSummary(BaseModel):
+    """What the store holds for one brand: items found and analysed, per kind."""
+
+    ads: int
+    bad_items: int
+    videos: int
+    images: int
+    copies: int
+    videos_analysed: int
+    images_analysed: int
+    copies_analysed: int
+    copies_skipped: int
+    personas: int
+
+    def found(self, kind: AnalysisKind) -> int:
+        """Distinct items of ``kind`` the brand's ads show."""
+        return {"video": self.videos, "image": self.images, "copy": self.copies}[kind]
+
+    def analysed(self, kind: AnalysisKind) -> int:
+        """Distinct items of ``kind`` with exact facts under some analysis version."""
+        return {"video": self.videos_analysed, "image": self.images_analysed, "copy": self.copies_analysed}[kind]
+
+
+class DanglingAnalysis(BaseModel):
+    """An analysis row that names a creative or an ad which does not exist."""
+
+    item: str  # the creative's sha256 or the copy's hash
+    ad_id: str | None  # the missing ad; None when the creative itself is missing
+
+
+class AnalysisTrace(BaseModel):
+    """One analysis of an item, as lineage shows it."""
+
+    prompt_version: str
+    model: str | None
+    facts_status: str
+    semantic_status: str
+    semantic_reason: str | None
+    run_id: str | None
+    updated_at: datetime
+
+
+class CreativeTrace(BaseModel):
+    slot: str
+    sha256: str
+    kind: CreativeKind
+    stored_in_run: str | None
+    analyses: list[AnalysisTrace] = []
+
+
+class AdTrace(BaseModel):
+    ad_archive_id: str
+    display_format: str | None
+    start_date: datetime | None
+    end_date: datetime | None
+    copy_hash: str | None
+    scraped_in_run: str | None
+    copy_analyses: list[AnalysisTrace] = []
+    creatives: list[CreativeTrace] = []
+
+
+class PersonaHeader(BaseModel):
+    id: int
+    name: str
+    brand_slug: str
+    run_id: str | None
+    created_at: datetime | None = None
+    prompt_version: str | None = None
+    model: str | None = None
+    status: str | None = None
+
+
+class PersonaLineage(BaseModel):
+    """persona → cited ads → their copy and creatives → every analysis, each with its run."""
+
+    persona: PersonaHeader
+    ads: list[AdTrace]
+
+
+class CreativeShownBy(BaseModel):
+    ad_archive_id: str
+    slot: str
+    stored_in_run: str | None
+    brands: list[str]
+
+
+class CreativeLineage(BaseModel):
+    """creative → its analyses → the ads and brands that show it → personas citing it."""
+
+    creative: Creative
+    analyses: list[AnalysisTrace]
+    ads: list[CreativeShownBy]
+    personas: list[PersonaHeader]

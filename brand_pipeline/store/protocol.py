@@ -1,8 +1,7 @@
 """The two ports the assets know: ``BrandStore`` (rows) and ``BlobStore`` (creative files).
 
 Implementations: ``PostgresStore`` (any Postgres: the embedded default, a local server, a
-Supabase project's database URL) and ``LocalBlobStore``. A Supabase REST/Storage pair can sit
-behind the same two protocols.
+Supabase project's database URL) and ``LocalBlobStore``.
 """
 
 from __future__ import annotations
@@ -10,23 +9,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from brand_pipeline.sources.records import AdRecord, CreativeKind
+from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.domain.kinds import AnalysisKind, CreativeKind
+from brand_pipeline.domain.personas import EvidenceAd, PersonaSynthesis
 from brand_pipeline.store.models import (
     AdCreativeLink,
-    Brand,
+    BrandSummary,
     CopyAnalysis,
     CopyToAnalyse,
     Creative,
     CreativeAnalysis,
+    CreativeLineage,
     CreativeToAnalyse,
-    EvidenceAd,
+    DanglingAnalysis,
     ItemOutcome,
     NewAds,
-    PersonaSynthesis,
+    PersonaLineage,
     StoredAds,
 )
+
+
+class StoreError(RuntimeError):
+    """The store refused an operation; the message says which and why."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached; the message names where (never a password) and why."""
 
 
 class BrandStore(Protocol):
@@ -69,15 +80,15 @@ class BrandStore(Protocol):
     async def latest_persona_synthesis(self, brand_slug: str) -> PersonaSynthesis | None: ...
 
     # lineage and checks
-    async def persona_lineage(self, persona_id: int) -> dict[str, Any] | None: ...
-    async def creative_lineage(self, sha256_prefix: str) -> dict[str, Any] | None: ...
+    async def persona_lineage(self, persona_id: int) -> PersonaLineage | None: ...
+    async def creative_lineage(self, sha256_prefix: str) -> CreativeLineage | None: ...
     async def brand_creatives(self, brand_slug: str) -> list[Creative]: ...
     async def ads_missing_creatives(self, brand_slug: str) -> list[str]: ...
-    async def dangling_analyses(self, brand_slug: str, kind: str) -> list[dict[str, Any]]: ...
+    async def dangling_analyses(self, brand_slug: str, kind: AnalysisKind) -> list[DanglingAnalysis]: ...
 
     # sensors and reporting
     async def new_ads_since(self, cursor: int) -> list[NewAds]: ...
-    async def brand_summary(self, brand_slug: str) -> dict[str, int]: ...
+    async def brand_summary(self, brand_slug: str) -> BrandSummary: ...
 
 
 class BlobStore(Protocol):
@@ -97,5 +108,3 @@ class BlobStore(Protocol):
     def local_path(self, blob_path: str) -> AbstractAsyncContextManager[Path]:
         """A local file with the blob's bytes, valid inside the ``async with``."""
         ...
-
-

@@ -28,10 +28,11 @@ from dagster import AssetCheckKey, DagsterEventType, DagsterRunStatus
 from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 
 from brand_pipeline.checks import ALL_CHECKS
-from brand_pipeline.demo import register_sample_brands
-from brand_pipeline.sources.records import AdRecord
+from brand_pipeline.demo import sample_brands
+from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.e2e.harness import DevEnv
 from brand_pipeline_tests.e2e.support import (
     ALL_ASSETS,
@@ -66,7 +67,7 @@ CHROMIUM_ARGS = [
 
 
 def _copy_ad(ad_id: str) -> AdRecord:
-    return AdRecord.from_item(
+    return parse_ad_item(
         {"ad_archive_id": ad_id, "snapshot": {"body": {"text": f"E2E ad {ad_id}: save 20% on your first order today."}}}
     )
 
@@ -125,7 +126,8 @@ def test_a_brand_inserted_in_the_table_becomes_a_partition(dagster_dev: DevEnv) 
     slugs = {brand.slug for brand in dev.manifest.brands}
     assert not slugs & set(dev.instance.get_dynamic_partitions("brands")), "the sample brands are new here"
 
-    register_sample_brands(dev.supabase, dev.manifest)
+    # Only the table row: the partition is the sensor's to add.
+    dev.supabase.run_with_store(lambda store: store.upsert_brands(sample_brands(dev.manifest)))
 
     # brands_sensor runs at most every 30 s; the daemon looks at it every ~5 s.
     dev.diag.wait_for(
@@ -157,11 +159,11 @@ def test_a_partition_materialised_through_graphql(dagster_dev: DevEnv) -> None:
 
     expected = dev.manifest.brand(slug).expected
     summary = store_call(dev.resources, "brand_summary", slug)
-    assert summary["ads"] == expected.importable_ads, summary
-    assert summary["images"] == summary["images_analysed"] == expected.image_files, summary
-    assert summary["videos"] == summary["videos_analysed"] == expected.video_files, summary
-    assert summary["copies"] > 0 and summary["copies_analysed"] + summary["copies_skipped"] == summary["copies"], summary
-    assert 3 <= summary["personas"] <= 6, summary
+    assert summary.ads == expected.importable_ads, summary
+    assert summary.images == summary.images_analysed == expected.image_files, summary
+    assert summary.videos == summary.videos_analysed == expected.video_files, summary
+    assert summary.copies > 0 and summary.copies_analysed + summary.copies_skipped == summary.copies, summary
+    assert 3 <= summary.personas <= 6, summary
 
     wanted_checks = {key for check in ALL_CHECKS for key in check.check_keys}
     evaluations = check_evaluations(dev.instance, run_id)
@@ -377,7 +379,7 @@ def test_another_ad_launches_exactly_one_more_run(dagster_dev: DevEnv) -> None:
     dev.diag.wait_run(second.run_id, timeout=120)
     assert materialised(dev.instance, second.run_id) == {asset: SENSOR_BRAND.slug for asset in DOWNSTREAM_ASSETS}
     summary = store_call(dev.resources, "brand_summary", SENSOR_BRAND.slug)
-    assert summary["ads"] == 4 and summary["copies_analysed"] == 4, summary
+    assert summary.ads == 4 and summary.copies_analysed == 4, summary
 
 
 def test_every_run_and_tick_of_the_module_succeeded(dagster_dev: DevEnv) -> None:

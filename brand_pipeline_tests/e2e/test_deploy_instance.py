@@ -115,7 +115,7 @@ def test_deploy_config_materialises_a_partition_end_to_end(deploy_dev: DevEnv) -
     # The pipeline's tables are in DATABASE_URL's database, with what the sample promises.
     expected = dev.manifest.brand(slug).expected
     summary = store_call(dev.resources, "brand_summary", slug)
-    assert summary["ads"] == expected.importable_ads, summary
-    assert summary["images"] == summary["images_analysed"] == expected.image_files, summary
-    assert summary["videos"] == summary["videos_analysed"] == expected.video_files, summary
+    assert summary.ads == expected.importable_ads, summary
+    assert summary.images == summary.images_analysed == expected.image_files, summary
+    assert summary.videos == summary.videos_analysed == expected.video_files, summary
     assert store_call(dev.resources, "get_brand", slug) is not None

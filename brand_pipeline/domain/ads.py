@@ -1,0 +1,82 @@
+"""An ad as the pipeline knows it, whatever source it came from, and the media it shows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from brand_pipeline.domain.kinds import CreativeKind
+
+_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*[^{}]*?\s*\}\}")
+
+
+class MediaRef(BaseModel):
+    """One creative an ad shows, at a slot that is stable across scrapes of the same ad."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slot: str
+    kind: CreativeKind
+    url: str
+
+
+class AdRecord(BaseModel):
+    """A validated ad, independent of the source's key style."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ad_archive_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    page_id: str | None = None
+    page_name: str | None = None
+    is_active: bool | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    publisher_platforms: list[str] = []
+    collation_id: str | None = None
+    collation_count: int | None = None
+    title: str | None = None
+    body: str | None = None
+    caption: str | None = None
+    cta_text: str | None = None
+    cta_type: str | None = None
+    link_url: str | None = None
+    link_description: str | None = None
+    display_format: str | None = None
+    media: list[MediaRef] = []
+    snapshot: dict[str, Any]
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _epoch_seconds(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str) and value.isdigit():
+            return datetime.fromtimestamp(int(value), tz=UTC)
+        return value
+
+    @property
+    def copy_text(self) -> str:
+        """The ad's copy in reading order: primary text (its first line is the hook), headline,
+        description, button."""
+        parts = [self.body, self.title, self.link_description, self.cta_text]
+        return "\n".join(part for part in parts if part)
+
+    @property
+    def copy_hash(self) -> str | None:
+        """Identity of the copy, so the same text run on many ads is analysed once."""
+        return copy_hash(self.copy_text) if self.copy_text.strip() else None
+
+
+def copy_hash(text: str) -> str:
+    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def template_variables(text: str) -> list[str]:
+    """Unfilled dynamic-creative placeholders such as ``{{product.name}}``."""
+    return sorted(set(_TEMPLATE_VARIABLE.findall(text)))

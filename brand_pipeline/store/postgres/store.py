@@ -1,0 +1,73 @@
+"""``PostgresStore``: the ``BrandStore`` port over psycopg 3 (async) and a connection pool.
+
+One class, assembled from one part per concern (brands, scraping, analyses, personas, lineage,
+checks, reporting), so each query lives next to the ones it belongs with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from brand_pipeline.store.migrate import apply_migrations
+from brand_pipeline.store.postgres.analyses import AnalysisRows
+from brand_pipeline.store.postgres.brands import BrandRows
+from brand_pipeline.store.postgres.checks import CheckRows
+from brand_pipeline.store.postgres.lineage import LineageRows
+from brand_pipeline.store.postgres.personas import PersonaRows
+from brand_pipeline.store.postgres.reporting import ReportingRows
+from brand_pipeline.store.postgres.scraping import ScrapeRows
+from brand_pipeline.store.protocol import StoreUnavailable
+
+# DSNs whose schema this process has already brought up to date.
+_migrated: set[str] = set()
+
+
+class PostgresStore(BrandRows, ScrapeRows, AnalysisRows, PersonaRows, LineageRows, CheckRows, ReportingRows):
+    """Intention-named, bulk operations on the brand research tables, over any Postgres."""
+
+
+@asynccontextmanager
+async def open_postgres_store(
+    dsn: str, *, max_connections: int = 4, configured_by: str = "the database URL"
+) -> AsyncIterator[PostgresStore]:
+    """Open a pool on ``dsn``, migrate once per process, yield the store, close the pool.
+
+    A database that cannot be reached raises ``StoreUnavailable`` naming its host and port and
+    ``configured_by`` (e.g. ``DATABASE_URL``), never the password.
+    """
+    try:
+        if dsn not in _migrated:
+            async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=10) as conn:
+                await apply_migrations(conn)
+            _migrated.add(dsn)
+    except psycopg.OperationalError as error:
+        raise StoreUnavailable(_unreachable(dsn, configured_by, error)) from None
+    pool = AsyncConnectionPool(
+        dsn, min_size=1, max_size=max_connections, open=False, kwargs={"row_factory": dict_row}
+    )
+    await pool.open(wait=True, timeout=30)
+    try:
+        yield PostgresStore(pool)
+    finally:
+        await pool.close()
+
+
+def _unreachable(dsn: str, configured_by: str, error: psycopg.OperationalError) -> str:
+    try:
+        info = conninfo_to_dict(dsn)
+        where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
+    except psycopg.ProgrammingError:
+        where = "(an unparsable URL)"
+    # psycopg's last line is the server's or the socket's reason; it never holds the password,
+    # but the DSN's password is removed all the same in case a driver version echoes it.
+    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    password = conninfo_to_dict(dsn).get("password") if where != "(an unparsable URL)" else None
+    if password:
+        reason = reason.replace(str(password), "***")
+    return f"cannot reach the database at {where} (from {configured_by}): {reason}"
