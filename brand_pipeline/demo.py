@@ -17,7 +17,7 @@ from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.sources.sample import SampleManifest, ensure_sample
+from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.store.models import BrandSummary
 

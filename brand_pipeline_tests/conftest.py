@@ -79,7 +79,7 @@ def database_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic sample set, generated once per session."""
-    from brand_pipeline.sources.sample import ensure_sample
+    from brand_pipeline.sample import ensure_sample
 
     folder = tmp_path_factory.mktemp("sample") / "sample"
     ensure_sample(folder)

@@ -13,7 +13,7 @@ from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 
 
 def resources_for(database_url: str, home: Path, export_dir: Path, **gemini: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from brand_pipeline.analysis.copy_facts import copy_facts
 from brand_pipeline.analysis.image_facts import image_facts
 from brand_pipeline.analysis.media_shape import aspect_ratio
 from brand_pipeline.analysis.video_facts import MediaDecodeError, video_facts
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 
 
 def test_video_facts_match_how_each_sample_video_was_made(sample_dir: Path) -> None:

@@ -14,7 +14,7 @@ from brand_pipeline.analysis.personas import personas_from_evidence
 from brand_pipeline.analysis.prompts import PROMPTS
 from brand_pipeline.analysis.schemas import PersonaSet
 from brand_pipeline.resources.gemini import GeminiResource
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 from brand_pipeline.domain.personas import EvidenceAd
 from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault

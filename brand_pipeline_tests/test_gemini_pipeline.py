@@ -17,7 +17,7 @@ from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets import ALL_ASSETS, copy_analyses, image_analyses, scraped_ads
 from brand_pipeline.definitions import defs, resources_from_env
 from brand_pipeline.partitions import brands_partitions
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault, GenerateRequest
 from brand_pipeline_tests.helpers import (
     materialize_brand,

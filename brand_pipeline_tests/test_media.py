@@ -11,7 +11,7 @@ import pytest
 
 from brand_pipeline.sources.media import MediaError, MediaFetcher, MediaPolicy
 from brand_pipeline.domain.ads import MediaRef
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 from brand_pipeline_tests.fakes.cdn import FakeCDN
 
 # The fake CDN listens on 127.0.0.1 over plain HTTP, which production policy refuses.

@@ -10,7 +10,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from brand_pipeline.sources.sample import read_manifest
+from brand_pipeline.sample import read_manifest
 from brand_pipeline_tests.helpers import (
     materialize_brand,
     metadata_of,

@@ -21,8 +21,7 @@ import av
 import pytest
 from PIL import Image, ImageStat
 
-from brand_pipeline.sources import sample
-from brand_pipeline.sources.sample import BAD_KINDS, GENERATOR_VERSION, SampleManifest, ensure_sample, generate_sample
+from brand_pipeline.sample import BAD_KINDS, GENERATOR_VERSION, SampleManifest, ensure_sample, generate_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_RE = re.compile(r"^media/.+\.(jpg|png|mp4)$")
@@ -96,7 +95,7 @@ def test_generation_is_byte_identical_across_processes(generated: tuple[Path, Sa
     dest, manifest = generated
     other = tmp_path / "elsewhere" / "copy"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # another process, another hash order
-    code = "import sys; from pathlib import Path; from brand_pipeline.sources.sample import generate_sample; " \
+    code = "import sys; from pathlib import Path; from brand_pipeline.sample import generate_sample; " \
            "generate_sample(Path(sys.argv[1]))"
     subprocess.run([sys.executable, "-c", code, str(other)], cwd=ROOT, env=env, check=True, timeout=60)
     first, second = hashes(dest), hashes(other)
@@ -324,8 +323,7 @@ def test_ads_look_like_real_ad_library_items(generated: tuple[Path, SampleManife
     assert len(all_bodies) >= 18
 
 
-def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleManifest], tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
     dest = tmp_path / "sample"
     shutil.copytree(generated[0], dest)
     before = {p: p.stat().st_mtime_ns for p in dest.rglob("*")}
@@ -333,8 +331,7 @@ def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleM
     def fail(_: Path) -> SampleManifest:
         raise AssertionError("regenerated an up-to-date sample")
 
-    monkeypatch.setattr(sample, "generate_sample", fail)
-    assert ensure_sample(dest) == generated[1]
+    assert ensure_sample(dest, generate=fail) == generated[1]
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*")} == before
 
 
@@ -352,8 +349,7 @@ def test_ensure_sample_regenerates_on_version_change(generated: tuple[Path, Samp
 
 
 @pytest.mark.parametrize("state", ["missing", "stale"])
-def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest], tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch, state: str) -> None:
+def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest], tmp_path: Path, state: str) -> None:
     """Two callers generate at once (a fake, fast generator) and race to publish: one set wins, whole."""
     source, manifest = generated
     dest = tmp_path / "parent" / "sample"
@@ -367,12 +363,11 @@ def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest]
         both_generated.wait()  # publish only once both have a complete set
         return manifest
 
-    monkeypatch.setattr(sample, "generate_sample", fake_generate)
     results: list[object] = []
 
     def run() -> None:
         try:
-            results.append(ensure_sample(dest))
+            results.append(ensure_sample(dest, generate=fake_generate))
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             results.append(exc)
 

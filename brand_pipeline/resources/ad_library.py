@@ -46,7 +46,7 @@ class AdLibraryResource(dg.ConfigurableResource, SettingsCheck):
         """The folder of exports to read; for ``sample``, generate the sample set there first if
         it is missing (CPU-bound, so in a worker thread, never on the event loop)."""
         if self.source == "sample":
-            from brand_pipeline.sources.sample import ensure_sample
+            from brand_pipeline.sample import ensure_sample
 
             folder = Path(self.home) / "sample"
             await asyncio.to_thread(ensure_sample, folder)

@@ -24,7 +24,7 @@ from dagster._core.instance import InstanceRef
 from dagster_graphql import DagsterGraphQLClient
 
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.sources.sample import SampleManifest, ensure_sample
+from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline_tests.e2e import devserver
 from brand_pipeline_tests.e2e.support import ALL_ASSETS, LOCATION, REPOSITORY, Diagnostics
