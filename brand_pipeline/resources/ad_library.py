@@ -20,7 +20,8 @@ from pydantic import Field
 from brand_pipeline.resources.config import SettingsCheck
 from brand_pipeline.sources.base import AdSource, SourceError
 from brand_pipeline.sources.file_export import FileExportSource
-from brand_pipeline.sources.media import MediaFetcher, MediaPolicy
+from brand_pipeline.sources.media import DEFAULT_USER_AGENT, META_MEDIA_HOSTS, MediaFetcher, MediaPolicy
+from brand_pipeline.sources.pinned_http import pinned_client
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,14 @@ class AdLibraryResource(dg.ConfigurableResource, SettingsCheck):
     home: str = Field(description="Pipeline home; the sample set is generated under <home>/sample.")
     max_media_mb: int = Field(default=200, ge=1, description="Largest creative downloaded, in MiB.")
     media_timeout_s: float = Field(default=60.0, gt=0, description="Longest a single download may take.")
-    media_hosts: list[str] = Field(default=[], description="If set, download media only from these hosts.")
+    media_hosts: list[str] = Field(
+        default=list(META_MEDIA_HOSTS),
+        description="Download media only from these hosts and their subdomains (default: Meta's CDNs, "
+        "fbcdn.net, fbsbx.com, cdninstagram.com). Empty list: any public host.",
+    )
+    media_user_agent: str = Field(
+        default=DEFAULT_USER_AGENT, description="User-Agent of media downloads (some CDNs refuse non-browsers)."
+    )
     allow_plain_http_media: bool = Field(default=False, description="Allow http:// media (default https only).")
     allow_private_media_hosts: bool = Field(
         default=False, description="Allow media on private/loopback addresses (tests only; SSRF risk)."
@@ -65,9 +73,10 @@ class AdLibraryResource(dg.ConfigurableResource, SettingsCheck):
             timeout_s=self.media_timeout_s,
             allow_plain_http=self.allow_plain_http_media,
             allow_private_networks=self.allow_private_media_hosts,
-            allowed_hosts=tuple(h.lower() for h in self.media_hosts),
+            allowed_hosts=tuple(self.media_hosts),
+            user_agent=self.media_user_agent,
         )
         timeout = httpx.Timeout(min(30.0, self.media_timeout_s))
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        async with pinned_client(timeout=timeout) as http:
             fetcher = MediaFetcher(staging_dir=staging_dir, policy=policy, http=http, base_dir=source.media_base_dir)
             yield AdLibrary(source=source, fetcher=fetcher)

@@ -6,8 +6,9 @@ way, then checked by their magic bytes (a CDN's HTML error page served as ``vide
 video) and by actually decoding them. Every refusal is a ``MediaError`` whose ``status`` says what
 the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds as is.
 
-Downloads refuse non-public addresses (SSRF): only HTTPS by default, every redirect hop resolved
-and checked, optional host allow-list.
+Downloads refuse non-public addresses (SSRF): only HTTPS by default, a host allow-list (Meta's
+CDNs by default), and every redirect hop resolved once, every address checked, and the connection
+pinned to a checked address (see ``pinned_http``), so DNS cannot answer differently at connect time.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ import av
 import filetype
 import httpx
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from brand_pipeline.domain.ads import MediaRef
 from brand_pipeline.domain.kinds import CreativeKind
+from brand_pipeline.sources.pinned_http import Pin, Resolve, pinned, resolve_with_getaddrinfo
 
 MediaErrorStatus = Literal["expired", "unavailable", "refused", "too_large", "not_media", "broken"]
 
@@ -40,15 +42,33 @@ _MIME_BY_KIND: dict[CreativeKind, set[str]] = {
 _MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024
 
+# Where Meta's Ad Library serves creatives from (scontent-*.xx.fbcdn.net, video.*.fbcdn.net, ...).
+META_MEDIA_HOSTS: tuple[str, ...] = ("fbcdn.net", "fbsbx.com", "cdninstagram.com")
+# Some CDNs refuse clients that do not look like a browser: a current desktop Chrome.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/143.0.0.0 Safari/537.36"
+)
+
 
 class MediaPolicy(BaseModel):
-    """What a download may do. The defaults suit signed public CDN URLs."""
+    """What a download may do. The defaults suit signed URLs on Meta's CDNs."""
 
     max_bytes: int = 200 * 1024 * 1024
     timeout_s: float = 60.0  # whole download, so a slow drip cannot hold a slot forever
     allow_plain_http: bool = False
     allow_private_networks: bool = False
-    allowed_hosts: tuple[str, ...] = ()  # empty: any public host; else these hosts and their subdomains
+    # These hosts and their subdomains; empty: any public host.
+    allowed_hosts: tuple[str, ...] = META_MEDIA_HOSTS
+    user_agent: str = DEFAULT_USER_AGENT
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _normalise_hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(host.strip().strip(".").lower() for host in hosts if host.strip().strip("."))
+
+    def allows_host(self, host: str) -> bool:
+        """``host`` equals an allowed suffix or is a subdomain of one (``evilfbcdn.net`` is not)."""
+        return not self.allowed_hosts or any(host == s or host.endswith("." + s) for s in self.allowed_hosts)
 
 
 class MediaError(Exception):
@@ -69,7 +89,12 @@ class FetchedMedia:
 
 
 class MediaFetcher:
-    """Turns a ``MediaRef`` into a verified staging file. One instance per run; holds no client."""
+    """Turns a ``MediaRef`` into a verified staging file. One instance per run; owns no client.
+
+    ``http`` must come from ``pinned_http.pinned_client()`` (opened by the caller with ``async
+    with``): only its connections honour the address each hop was checked for. ``resolve`` is
+    the one name lookup per hop (default: the event loop's ``getaddrinfo``).
+    """
 
     def __init__(
         self,
@@ -78,11 +103,13 @@ class MediaFetcher:
         policy: MediaPolicy,
         http: httpx.AsyncClient | None = None,
         base_dir: Path | None = None,
+        resolve: Resolve = resolve_with_getaddrinfo,
     ) -> None:
         self.staging_dir = staging_dir
         self.policy = policy
         self.http = http
         self.base_dir = base_dir.resolve() if base_dir else None
+        self.resolve = resolve
 
     async def fetch(self, ref: MediaRef) -> FetchedMedia:
         scheme = urlsplit(ref.url).scheme.lower()
@@ -123,15 +150,16 @@ class MediaFetcher:
             raise MediaError("refused", "this source does not download media over HTTP")
         _refuse_if_signature_expired(url)
         try:
+            headers = {"User-Agent": self.policy.user_agent}
             async with asyncio.timeout(self.policy.timeout_s):
                 for _ in range(_MAX_REDIRECTS + 1):
-                    await self._check_destination(url)
-                    async with self.http.stream("GET", url, follow_redirects=False) as response:
-                        if response.is_redirect:
-                            url = urljoin(url, response.headers.get("location", ""))
-                            continue
-                        _raise_for_status(response)
-                        return await self._stream_to(response, staging)
+                    with pinned(await self._check_destination(url)):
+                        async with self.http.stream("GET", url, headers=headers, follow_redirects=False) as response:
+                            if response.is_redirect:
+                                url = urljoin(url, response.headers.get("location", ""))
+                                continue
+                            _raise_for_status(response)
+                            return await self._stream_to(response, staging)
                 raise MediaError("refused", f"more than {_MAX_REDIRECTS} redirects")
         except TimeoutError:
             raise MediaError("unavailable", f"download took longer than {self.policy.timeout_s:g} s") from None
@@ -141,32 +169,61 @@ class MediaFetcher:
     async def _stream_to(self, response: httpx.Response, staging: Path) -> tuple[str, int]:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
-            raise MediaError("too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}")
+            raise MediaError(
+                "too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}"
+            )
         with _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
             async for chunk in response.aiter_bytes(_CHUNK):
                 writer.write(chunk)
         return writer.sha256, writer.size
 
-    async def _check_destination(self, url: str) -> None:
-        parts = urlsplit(url)
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    async def _check_destination(self, url: str) -> Pin:
+        """The addresses this hop may connect to: resolved once, here, and every one checked."""
+        try:
+            parts = httpx.URL(url)
+        except httpx.InvalidURL as error:
+            raise MediaError("refused", f"invalid media URL: {error}") from None
+        scheme, host = parts.scheme, parts.raw_host.decode("ascii")  # the name httpcore connects and verifies
         if scheme != "https" and not (scheme == "http" and self.policy.allow_plain_http):
             raise MediaError("refused", f"only https media URLs are allowed, not {scheme}://")
         if not host:
             raise MediaError("refused", "media URL has no host")
-        allowed = self.policy.allowed_hosts
-        if allowed and not any(host == h or host.endswith("." + h) for h in allowed):
+        if not self.policy.allows_host(host):
             raise MediaError("refused", f"host {host} is not in the allowed media hosts")
-        if self.policy.allow_private_networks:
-            return
+        port = parts.port or (443 if scheme == "https" else 80)
+        addresses = await self._addresses(host, port)
+        if not self.policy.allow_private_networks:
+            for address in addresses:
+                if not _is_public(address):
+                    raise MediaError("refused", f"{host} resolves to non-public address {address}")
+        return Pin(host=host, port=port, addresses=tuple(addresses))
+
+    async def _addresses(self, host: str, port: int) -> list[str]:
+        if _is_ip_literal(host):
+            return [host]
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
+            addresses = await self.resolve(host, port)
         except OSError as error:
             raise MediaError("unavailable", f"cannot resolve {host}: {error}") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                raise MediaError("refused", f"{host} resolves to non-public address {address}")
+        if not addresses:
+            raise MediaError("unavailable", f"{host} resolves to no address")
+        return addresses
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_global and not ip.is_multicast
 
 
 class _CappedHashingWriter:

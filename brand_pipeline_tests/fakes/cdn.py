@@ -4,10 +4,15 @@ Routes are registered per test: ``cdn.serve(path, body, content_type=...)``; plu
 ``/expired`` (403 as Meta's CDN answers a signed URL past its expiry), ``/gone`` (404),
 ``/huge`` (an endless chunked stream with no Content-Length), ``/drip`` (a byte every 0.2 s),
 ``/redirect?to=<url>`` (302 to any URL, e.g. into a private address).
+
+It records what reached it: ``connections`` (one per accepted TCP connection), ``requests`` (the
+request targets) and ``request_headers`` (each request's headers). With ``tls=`` a server
+``SSLContext`` it speaks HTTPS and records the SNI name each client asked for in ``sni_names``.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,9 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 
 class FakeCDN:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, tuple[bytes, str]] = {}
+        self.connections: list[tuple[str, int]] = []
         self.requests: list[str] = []
+        self.request_headers: list[dict[str, str]] = []
+        self.sni_names: list[str | None] = []
         cdn = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,8 +35,13 @@ class FakeCDN:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def setup(self) -> None:
+                cdn.connections.append(self.client_address)
+                super().setup()
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 cdn.requests.append(self.path)
+                cdn.request_headers.append(dict(self.headers.items()))
                 parts = urlsplit(self.path)
                 if parts.path in cdn.routes:
                     body, content_type = cdn.routes[parts.path]
@@ -74,12 +87,22 @@ class FakeCDN:
         self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if tls is not None:
+            tls.sni_callback = lambda _socket, name, _context: self.sni_names.append(name)
+            # The handshake runs on accept, in the serving thread: a client refusing the
+            # certificate just drops that connection.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def serve(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> str:
         self.routes[path] = (body, content_type)
