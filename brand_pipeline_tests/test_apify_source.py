@@ -18,8 +18,8 @@ import pytest
 from brand_pipeline.sources.apify import ApifySource
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, ApifySettings
 from brand_pipeline.sources.base import SourceError, SourceItem
-from brand_pipeline.sources.records import AdRecord
-from brand_pipeline.store.models import Brand
+from brand_pipeline.sources.ad_items import parse_ad_item
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.fakes.apify import FakeApify, Fault, RunPlan
 
 TOKEN = "apify_api_TOPSECRET0123456789abcdef"
@@ -284,7 +284,7 @@ def test_error_records_and_login_gated_ads_become_items_with_the_reason(fake: Fa
     fake.plan = RunPlan(items=[ad(1), failed, gated])
     items, _ = scrape(fake)
     good, actor_error, login_gated = items
-    assert good.error is None and AdRecord.from_item(good.item).media
+    assert good.error is None and parse_ad_item(good.item).media
     assert actor_error.error == "the actor reported: Page not found (view_all_page_id 1234567890 has no ads)"
     assert actor_error.item == failed
     assert login_gated.error is not None

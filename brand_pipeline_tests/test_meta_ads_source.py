@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ads import GRAPH_FIELDS, MetaAdLibrarySettings, MetaAdLibrarySource
-from brand_pipeline.sources.records import AdRecord
-from brand_pipeline.store.models import Brand
+from brand_pipeline.sources.ad_items import parse_ad_item
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.fakes.graph_api import FakeGraphAPI, GraphFault, graph_ad
 
 TOKEN = "EAAGtestTOKEN0123456789abcdefSECRET"
@@ -258,7 +258,7 @@ def test_each_item_is_a_valid_ad_record_with_copy_dates_and_reach(graph: FakeGra
     ])  # fmt: skip
     items = collect(source_for(graph))
     assert [item.error for item in items] == [None, None, None]
-    stopped, ending, running = (AdRecord.from_item(item.item) for item in items)
+    stopped, ending, running = (parse_ad_item(item.item) for item in items)
 
     assert stopped.ad_archive_id == "501" and stopped.page_id == PAGE_ID and stopped.page_name == "Acme Outdoor"
     assert (stopped.body, stopped.title) == ("Warm in the rain.", "Storm jacket")
@@ -289,7 +289,7 @@ def test_stored_snapshot_links_do_not_carry_the_token(graph: FakeGraphAPI) -> No
 def test_a_malformed_ad_is_one_bad_item_not_a_failed_brand(graph: FakeGraphAPI) -> None:
     graph.add_ads(PAGE_ID, [graph_ad("601", PAGE_ID), graph_ad("602", PAGE_ID, ad_delivery_start_time="soon")])
     good, bad = collect(source_for(graph))
-    assert good.error is None and AdRecord.from_item(good.item).ad_archive_id == "601"
+    assert good.error is None and parse_ad_item(good.item).ad_archive_id == "601"
     assert bad.error is not None and "ad_delivery_start_time" in bad.error
     assert bad.position == f"ads_archive:{PAGE_ID}:page 1[1]"
     assert TOKEN not in json.dumps(bad.item), "the raw item keeps its snapshot link, without the token"

@@ -7,13 +7,11 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
 from array import array
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import av
 import pytest
 from PIL import Image, ImageStat
 
-from brand_pipeline.sample import BAD_KINDS, GENERATOR_VERSION, SampleManifest, ensure_sample, generate_sample
+from brand_pipeline.sample import BAD_KINDS, SampleManifest, generate_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_RE = re.compile(r"^media/.+\.(jpg|png|mp4)$")
@@ -34,8 +32,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleMan
 
 
 def hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def records(path: Path) -> list[Any]:
@@ -54,8 +55,10 @@ def records(path: Path) -> list[Any]:
 def snake(value: Any) -> Any:
     """adArchiveID -> ad_archive_id, recursively."""
     if isinstance(value, dict):
-        return {re.sub(r"(?<!^)(?=[A-Z])", "_", re.sub(r"ID(?=[A-Z]|$)", "Id", k)).lower(): snake(v)
-                for k, v in value.items()}
+        return {
+            re.sub(r"(?<!^)(?=[A-Z])", "_", re.sub(r"ID(?=[A-Z]|$)", "Id", k)).lower(): snake(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [snake(v) for v in value]
     return value
@@ -72,8 +75,11 @@ def keys(value: Any) -> set[str]:
 def values(value: Any, only: set[str] | None = None) -> list[Any]:
     """All scalar values (of keys in `only`, if given), depth first."""
     if isinstance(value, dict):
-        return [x for k, v in value.items() for x in (
-            values(v, only) if isinstance(v, (dict, list)) else ([v] if only is None or k in only else []))]
+        return [
+            x
+            for k, v in value.items()
+            for x in (values(v, only) if isinstance(v, (dict, list)) else ([v] if only is None or k in only else []))
+        ]
     if isinstance(value, list):
         return [x for v in value for x in values(v, only)]
     return []
@@ -95,8 +101,10 @@ def test_generation_is_byte_identical_across_processes(generated: tuple[Path, Sa
     dest, manifest = generated
     other = tmp_path / "elsewhere" / "copy"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # another process, another hash order
-    code = "import sys; from pathlib import Path; from brand_pipeline.sample import generate_sample; " \
-           "generate_sample(Path(sys.argv[1]))"
+    code = (
+        "import sys; from pathlib import Path; from brand_pipeline.sample import generate_sample; "
+        "generate_sample(Path(sys.argv[1]))"
+    )
     subprocess.run([sys.executable, "-c", code, str(other)], cwd=ROOT, env=env, check=True, timeout=60)
     first, second = hashes(dest), hashes(other)
     assert first == second
@@ -111,8 +119,10 @@ def test_layout_brands_and_size(generated: tuple[Path, SampleManifest]) -> None:
     for entry in listing:
         assert set(entry) == {"slug", "name", "facebook_page_id", "ad_library_url", "export"}
         assert entry["facebook_page_id"].isdigit()
-        assert entry["ad_library_url"] == ("https://www.facebook.com/ads/library/?active_status=all&ad_type=all"
-                                           f"&country=US&view_all_page_id={entry['facebook_page_id']}")
+        assert entry["ad_library_url"] == (
+            "https://www.facebook.com/ads/library/?active_status=all&ad_type=all"
+            f"&country=US&view_all_page_id={entry['facebook_page_id']}"
+        )
         assert entry["export"] in (f"{entry['slug']}.json", f"{entry['slug']}.ndjson")
         assert (dest / entry["export"]).is_file()
     assert sorted(b.export_format for b in manifest.brands) == ["json", "ndjson", "ndjson"]
@@ -142,10 +152,12 @@ def test_videos_decode_with_intended_duration_cuts_and_audio(generated: tuple[Pa
         images = [f.to_image() for f in frames]
         assert {i.size for i in images} == {(video.width, video.height)}
         means = [ImageStat.Stat(i.reduce(4)).mean for i in images]
-        jumps = [sum(abs(a - b) for a, b in zip(m1, m2)) / 3 for m1, m2 in zip(means, means[1:])]
+        jumps = [
+            sum(abs(a - b) for a, b in zip(m1, m2, strict=True)) / 3 for m1, m2 in zip(means, means[1:], strict=False)
+        ]
         assert sum(j > 20 for j in jumps) == video.scene_cuts, (video.path, sorted(jumps)[-4:])
         assert max(j for j in jumps if j <= 20) < 5  # within a scene only the moving shape changes
-        assert all(a.tobytes() != b.tobytes() for a, b in zip(images, images[1:]))  # frames differ
+        assert all(a.tobytes() != b.tobytes() for a, b in zip(images, images[1:], strict=False))  # frames differ
         if video.has_audio:
             with av.open(str(dest / video.path)) as container:
                 chunks = [f for f in container.decode(audio=0)]
@@ -226,7 +238,8 @@ def test_manifest_counts_match_exports(generated: tuple[Path, SampleManifest]) -
         assert [(b.record_no, b.kind) for b in expected.bad] == [(n, k) for n, k in enumerate(kinds, 1) if k]
         assert expected.records == expected.valid_ads + sum(expected.bad_records.values())
         assert expected.importable_ads == expected.valid_ads + sum(
-            expected.bad_records[k] for k in ("broken_media", "missing_media", "template_copy"))
+            expected.bad_records[k] for k in ("broken_media", "missing_media", "template_copy")
+        )
         for kind in BAD_KINDS:  # every kind per brand; invalid JSON lines only in the one NDJSON file
             assert expected.bad_records[kind] >= (0 if kind == "invalid_json" else 1), (brand.slug, kind)
         used = {p for v in valid for p in media_paths(v["snapshot"])}
@@ -259,7 +272,8 @@ def test_one_ndjson_file_has_one_invalid_line(generated: tuple[Path, SampleManif
     assert len(invalid) == 1
     slug, no = invalid[0]
     assert [(b.record_no, b.kind) for b in manifest.brand(slug).expected.bad if b.kind == "invalid_json"] == [
-        (no, "invalid_json")]
+        (no, "invalid_json")
+    ]
 
 
 def test_key_styles(generated: tuple[Path, SampleManifest]) -> None:
@@ -268,15 +282,49 @@ def test_key_styles(generated: tuple[Path, SampleManifest]) -> None:
         items = [r for r in records(dest / brand.export) if isinstance(r, dict)]
         found = keys(items)
         if brand.key_style == "camel":
-            assert {"adArchiveID", "pageID", "pageName", "isActive", "startDate", "endDate", "publisherPlatform",
-                    "collationID", "collationCount", "ctaText", "ctaType", "linkUrl", "displayFormat", "videoHdUrl",
-                    "originalImageUrl", "pageLikeCount", "extraImages", "extraVideos"} <= found
+            assert {
+                "adArchiveID",
+                "pageID",
+                "pageName",
+                "isActive",
+                "startDate",
+                "endDate",
+                "publisherPlatform",
+                "collationID",
+                "collationCount",
+                "ctaText",
+                "ctaType",
+                "linkUrl",
+                "displayFormat",
+                "videoHdUrl",
+                "originalImageUrl",
+                "pageLikeCount",
+                "extraImages",
+                "extraVideos",
+            } <= found
             assert not [k for k in found if "_" in k and k != "__html"]
         else:
-            assert {"ad_archive_id", "page_id", "page_name", "is_active", "start_date", "end_date",
-                    "publisher_platform", "collation_id", "collation_count", "cta_text", "cta_type", "link_url",
-                    "display_format", "video_hd_url", "original_image_url", "video_preview_image_url",
-                    "extra_images", "extra_videos", "cards"} <= found
+            assert {
+                "ad_archive_id",
+                "page_id",
+                "page_name",
+                "is_active",
+                "start_date",
+                "end_date",
+                "publisher_platform",
+                "collation_id",
+                "collation_count",
+                "cta_text",
+                "cta_type",
+                "link_url",
+                "display_format",
+                "video_hd_url",
+                "original_image_url",
+                "video_preview_image_url",
+                "extra_images",
+                "extra_videos",
+                "cards",
+            } <= found
             assert not [k for k in found if k != k.lower()]
 
 
@@ -284,21 +332,24 @@ def test_ads_look_like_real_ad_library_items(generated: tuple[Path, SampleManife
     dest, manifest = generated
     all_bodies: set[str] = set()
     for brand in manifest.brands:
-        items = {i["ad_archive_id"]: i for i in map(snake, records(dest / brand.export))
-                 if isinstance(i, dict) and i.get("ad_archive_id")}
+        items = {
+            i["ad_archive_id"]: i
+            for i in map(snake, records(dest / brand.export))
+            if isinstance(i, dict) and i.get("ad_archive_id")
+        }
         valid = [items[i] for i in brand.expected.valid_ad_ids]
         assert all(i.isdigit() for i in items)
         assert len({v["page_id"] for v in valid}) == 1 and valid[0]["page_id"] == brand.facebook_page_id
         # dates pinned in 2026: short runs, long runs and still-active ads
         runs = []
         for v in valid:
-            start = datetime.fromtimestamp(v["start_date"], timezone.utc)
+            start = datetime.fromtimestamp(v["start_date"], UTC)
             assert start.year == 2026
             if v["end_date"] is None:
                 assert v["is_active"] is True
                 runs.append(None)
             else:
-                assert v["is_active"] is False and datetime.fromtimestamp(v["end_date"], timezone.utc).year == 2026
+                assert v["is_active"] is False and datetime.fromtimestamp(v["end_date"], UTC).year == 2026
                 runs.append((v["end_date"] - v["start_date"]) / 86400)
         assert None in runs and any(r is not None and r <= 3 for r in runs)
         assert any(r is not None and r >= 120 for r in runs)
@@ -308,8 +359,10 @@ def test_ads_look_like_real_ad_library_items(generated: tuple[Path, SampleManife
         assert brand.expected.shared_creatives
         assert all(2 <= len(ids) <= 4 and (dest / p).is_file() for p, ids in brand.expected.shared_creatives.items())
         carousels = [v for v in valid if v["snapshot"]["display_format"] == "CAROUSEL"]
-        assert any(len({c["original_image_url"] for c in v["snapshot"]["cards"] if c["original_image_url"]}) >= 2
-                   for v in carousels)
+        assert any(
+            len({c["original_image_url"] for c in v["snapshot"]["cards"] if c["original_image_url"]}) >= 2
+            for v in carousels
+        )
         for card in (c for v in carousels for c in v["snapshot"]["cards"]):
             assert card["title"] and card["body"] and card["cta_type"]
         # copy: the same body on 2-3 ads, the older markup form, real offers, no template leftovers
@@ -321,70 +374,3 @@ def test_ads_look_like_real_ad_library_items(generated: tuple[Path, SampleManife
         assert re.search(r"[\U0001F300-\U0001FAFF]", text)
         all_bodies |= set(bodies)
     assert len(all_bodies) >= 18
-
-
-def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
-    dest = tmp_path / "sample"
-    shutil.copytree(generated[0], dest)
-    before = {p: p.stat().st_mtime_ns for p in dest.rglob("*")}
-
-    def fail(_: Path) -> SampleManifest:
-        raise AssertionError("regenerated an up-to-date sample")
-
-    assert ensure_sample(dest, generate=fail) == generated[1]
-    assert {p: p.stat().st_mtime_ns for p in dest.rglob("*")} == before
-
-
-def test_ensure_sample_regenerates_on_version_change(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
-    dest = tmp_path / "sample"
-    shutil.copytree(generated[0], dest)
-    old = json.loads((dest / "manifest.json").read_text())
-    old["generator_version"] = "0-old"
-    (dest / "manifest.json").write_text(json.dumps(old))
-    (dest / "media" / "leftover.jpg").write_bytes(b"stale")
-    manifest = ensure_sample(dest)
-    assert manifest.generator_version == GENERATOR_VERSION
-    assert hashes(dest) == hashes(generated[0])
-    assert [p.name for p in tmp_path.iterdir()] == ["sample"]  # no temp folders left behind
-
-
-@pytest.mark.parametrize("state", ["missing", "stale"])
-def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest], tmp_path: Path, state: str) -> None:
-    """Two callers generate at once (a fake, fast generator) and race to publish: one set wins, whole."""
-    source, manifest = generated
-    dest = tmp_path / "parent" / "sample"
-    if state == "stale":
-        shutil.copytree(source, dest)
-        (dest / "manifest.json").write_text('{"generator_version": "0-old"}')
-    both_generated = threading.Barrier(2, timeout=10)
-
-    def fake_generate(target: Path) -> SampleManifest:
-        shutil.copytree(source, target, dirs_exist_ok=True)
-        both_generated.wait()  # publish only once both have a complete set
-        return manifest
-
-    results: list[object] = []
-
-    def run() -> None:
-        try:
-            results.append(ensure_sample(dest, generate=fake_generate))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            results.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [manifest, manifest]
-    assert hashes(dest) == hashes(source)
-    assert [p.name for p in dest.parent.iterdir()] == ["sample"]  # no temp or stale folders left
-
-
-def test_foreign_or_non_empty_folders_are_left_alone(tmp_path: Path) -> None:
-    (tmp_path / "mine.txt").write_text("keep me")
-    with pytest.raises(FileExistsError):
-        ensure_sample(tmp_path)
-    with pytest.raises(FileExistsError):
-        generate_sample(tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict
 
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, TOKEN_ENV, ApifySettings, actor_input, run_tag
 from brand_pipeline.sources.base import SourceError, SourceItem
-from brand_pipeline.sources.records import AdRecord, InvalidAdRecord
-from brand_pipeline.store.models import Brand
+from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
+from brand_pipeline.domain.brands import Brand
 
 PAGE_SIZE = 1000
 CONSOLE_URL = "https://console.apify.com"
@@ -305,10 +305,10 @@ def login_gated_reason(item: Any) -> str | None:
 
     The Ad Library shows some ads (age-restricted ones, for instance) only to logged-in users, and the
     actor then returns the ad's ids with an empty creative. Items that are not ads at all are left to
-    ``AdRecord.from_item`` to explain.
+    ``parse_ad_item`` to explain.
     """
     try:
-        record = AdRecord.from_item(item)
+        record = parse_ad_item(item)
     except InvalidAdRecord:
         return None
     if record.media or record.link_url:

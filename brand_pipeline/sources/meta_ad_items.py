@@ -1,4 +1,4 @@
-"""Ads from the Ad Library API (``ads_archive``) in the Apify item shape ``AdRecord.from_item`` reads.
+"""Ads from the Ad Library API (``ads_archive``) in the Apify item shape ``parse_ad_item`` reads.
 
 The API gives no media URLs, so every ad is text only (``display_format`` TEXT). What the Apify
 shape has no place for is kept in the snapshot, which is stored with the ad: every dynamic-creative
@@ -57,7 +57,7 @@ class GraphAd(BaseModel):
 
 
 def apify_item(ad: GraphAd, now: datetime, redact: Callable[[str], str]) -> dict[str, Any]:
-    """The ad in the Apify Ad Library item shape ``AdRecord.from_item`` reads."""
+    """The ad in the Apify Ad Library item shape ``parse_ad_item`` reads."""
     stop = ad.ad_delivery_stop_time
     snapshot = {
         "page_id": ad.page_id,

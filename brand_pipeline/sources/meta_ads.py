@@ -15,7 +15,7 @@ the EU reach fields (``eu_total_reach``, the age/country/gender breakdown) exist
   ``ad_snapshot_url`` with it): every URL in a message, and httpx's request log lines, are
   redacted, the token is stripped from stored snapshot URLs, and it is only ever sent to
   ``base_url``'s host.
-- Each ad becomes an Apify-style item that ``AdRecord.from_item`` accepts (``meta_ad_items``);
+- Each ad becomes an Apify-style item that ``parse_ad_item`` accepts (``meta_ad_items``);
   an ad that does not parse is one bad item, not a failed brand.
 """
 
@@ -35,7 +35,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ad_items import GRAPH_FIELDS, GraphAd, apify_item
-from brand_pipeline.store.models import Brand
+from brand_pipeline.domain.brands import Brand
 
 ACCESS_TOKEN_ENV = "META_ACCESS_TOKEN"
 RATE_LIMIT_CODES = frozenset({4, 17, 613, 80004})
