@@ -1,6 +1,6 @@
 """Analysis throughput against a Gemini-compatible local server with a set latency and quota.
 
-    .venv/bin/python benchmarks/analysis_throughput.py [--creatives 300] [--unique 240] [--rpm 600]
+    .venv/bin/python -m benchmarks.analysis_throughput [--creatives 300] [--unique 240] [--rpm 600]
                                                        [--latency 0.5] [--concurrency 8]
 
 Measures, in one run and against the same server:
@@ -22,22 +22,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
+from google import genai
+from google.genai import types
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from google import genai  # noqa: E402
-from google.genai import types  # noqa: E402
-
-from brand_pipeline.analysis.creatives import analyse_creatives  # noqa: E402
-from brand_pipeline.resources.ad_library import AdLibraryResource  # noqa: E402
-from brand_pipeline.resources.gemini import GeminiResource  # noqa: E402
-from brand_pipeline.resources.supabase import SupabaseResource  # noqa: E402
-from brand_pipeline.sources.scrape import scrape_brand  # noqa: E402
-from brand_pipeline.store.embedded import EmbeddedPostgres  # noqa: E402
+from brand_pipeline.analysis.creatives import analyse_creatives
+from brand_pipeline.resources.ad_library import AdLibraryResource
+from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.sources.scrape import scrape_brand
+from brand_pipeline.store.embedded import EmbeddedPostgres
 
 ORIGINAL_SLEEP_S = {"video": 5.0, "image": 2.0}  # the replaced system's fixed pauses
 
@@ -66,8 +64,11 @@ def make_export(folder: Path, creatives: int, unique: int) -> dict[str, int]:
     items = []
     for n in range(creatives):
         kind, path = files[n % unique]  # the first creatives-unique files are used twice
-        slot = {"videos": [{"video_hd_url": f"media/{path.name}"}]} if kind == "video" else {
-            "images": [{"original_image_url": f"media/{path.name}"}]}
+        slot = (
+            {"videos": [{"video_hd_url": f"media/{path.name}"}]}
+            if kind == "video"
+            else {"images": [{"original_image_url": f"media/{path.name}"}]}
+        )
         items.append({"ad_archive_id": str(10_000 + n), "snapshot": {"body": {"text": f"ad {n}"}, **slot}})
     (folder / "bench.ndjson").write_text("\n".join(json.dumps(item) for item in items) + "\n")
     references = [files[n % unique][0] for n in range(creatives)]
@@ -78,13 +79,19 @@ async def run_ours(supabase: SupabaseResource, library: AdLibraryResource, gemin
     async with supabase.open() as storage:
         brand = await storage.store.ensure_brand("bench")
         async with library.open(storage.blobs.staging_dir()) as lib:
-            await scrape_brand(brand, source=lib.source, fetcher=lib.fetcher, store=storage.store,
-                               blobs=storage.blobs, run_id="bench")
+            await scrape_brand(
+                brand, source=lib.source, fetcher=lib.fetcher, store=storage.store, blobs=storage.blobs, run_id="bench"
+            )
         started = time.perf_counter()
         async with gemini.open() as analyser:
-            reports = await asyncio.gather(*(
-                analyse_creatives("bench", kind, store=storage.store, blobs=storage.blobs, analyser=analyser,
-                                  run_id="bench") for kind in ("video", "image")))
+            reports = await asyncio.gather(
+                *(
+                    analyse_creatives(
+                        "bench", kind, store=storage.store, blobs=storage.blobs, analyser=analyser, run_id="bench"
+                    )
+                    for kind in ("video", "image")
+                )
+            )
         elapsed = time.perf_counter() - started
     failed = sum(r.failed for r in reports)
     if failed:
@@ -99,9 +106,12 @@ async def run_original(base_url: str, api_key: str, sample: list[tuple[str, Path
     try:
         for kind, path in sample:
             started = time.perf_counter()
-            part = types.Part.from_bytes(data=path.read_bytes(), mime_type="video/mp4" if kind == "video" else "image/png")
+            part = types.Part.from_bytes(
+                data=path.read_bytes(), mime_type="video/mp4" if kind == "video" else "image/png"
+            )
             await client.aio.models.generate_content(
-                model="gemini-3.8-flash", contents=[part, "Analyse this ad."],
+                model="gemini-3.8-flash",
+                contents=[part, "Analyse this ad."],
                 config=types.GenerateContentConfig(response_mime_type="application/json"),
             )
             await asyncio.sleep(ORIGINAL_SLEEP_S[kind])
@@ -113,12 +123,24 @@ async def run_original(base_url: str, api_key: str, sample: list[tuple[str, Path
 
 
 @contextlib.contextmanager
-def gemini_server(api_key: str, latency: float, rpm: int):  # noqa: ANN201
+def gemini_server(api_key: str, latency: float, rpm: int) -> Iterator[str]:
     """The repository's Gemini-compatible server, in its own process so it does not share our GIL."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "brand_pipeline_tests.fakes.gemini", "--api-key", api_key,
-         "--latency", str(latency), "--rpm", str(rpm)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+        [
+            sys.executable,
+            "-m",
+            "brand_pipeline_tests.fakes.gemini",
+            "--api-key",
+            api_key,
+            "--latency",
+            str(latency),
+            "--rpm",
+            str(rpm),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
     )
     try:
         yield server.stdout.readline().strip()
@@ -152,8 +174,12 @@ def main() -> None:
             with gemini_server("bench-key", args.latency, args.rpm) as base_url:
                 supabase = SupabaseResource(database_url=dsn, home=str(root / "home"))
                 library = AdLibraryResource(source="file", export_dir=str(root / "exports"), home=str(root / "home"))
-                gemini = GeminiResource(api_key="bench-key", base_url=base_url, requests_per_minute=args.rpm,
-                                        max_concurrency=args.concurrency)
+                gemini = GeminiResource(
+                    api_key="bench-key",
+                    base_url=base_url,
+                    requests_per_minute=args.rpm,
+                    max_concurrency=args.concurrency,
+                )
                 ours = asyncio.run(run_ours(supabase, library, gemini))
                 stats = server_stats(base_url, "bench-key")
                 calls, rejected = stats["total_generate_calls"], stats["quota_rejections"]
@@ -169,17 +195,25 @@ def main() -> None:
     original = references["video"] * measured["video"] + references["image"] * measured["image"]
     limit = max(args.unique / args.rpm * 60, args.unique * args.latency / args.concurrency)
 
-    print(f"creatives: {args.creatives} ({references['video']} video, {references['image']} image) over "
-          f"{args.unique} unique files; server latency {args.latency} s, quota {args.rpm} requests/min, "
-          f"concurrency {args.concurrency}")
+    print(
+        f"creatives: {args.creatives} ({references['video']} video, {references['image']} image) over "
+        f"{args.unique} unique files; server latency {args.latency} s, quota {args.rpm} requests/min, "
+        f"concurrency {args.concurrency}"
+    )
     print(f"ours:      {ours:8.1f} s   model calls {calls} (unique creatives {args.unique}), quota 429s {rejected}")
-    print(f"limit:     {limit:8.1f} s   max(unique/RPM = {args.unique / args.rpm * 60:.1f} s, "
-          f"unique x latency / concurrency = {args.unique * args.latency / args.concurrency:.1f} s)")
-    print(f"original:  {original:8.1f} s   one call per ad, sequential, sleeps 5 s/video 2 s/image: measured "
-          f"{measured['video']:.2f} s per video and {measured['image']:.2f} s per image on {args.original_sample} "
-          f"of each, scaled linearly to all {args.creatives}")
-    print(f"ratios:    ours / limit = {ours / limit:.2f} (target <= 1.10); original / ours = {original / ours:.1f}x "
-          f"(target >= 20x); model calls / unique creatives = {calls / args.unique:.2f} (target 1.00)")
+    print(
+        f"limit:     {limit:8.1f} s   max(unique/RPM = {args.unique / args.rpm * 60:.1f} s, "
+        f"unique x latency / concurrency = {args.unique * args.latency / args.concurrency:.1f} s)"
+    )
+    print(
+        f"original:  {original:8.1f} s   one call per ad, sequential, sleeps 5 s/video 2 s/image: measured "
+        f"{measured['video']:.2f} s per video and {measured['image']:.2f} s per image on {args.original_sample} "
+        f"of each, scaled linearly to all {args.creatives}"
+    )
+    print(
+        f"ratios:    ours / limit = {ours / limit:.2f} (target <= 1.10); original / ours = {original / ours:.1f}x "
+        f"(target >= 20x); model calls / unique creatives = {calls / args.unique:.2f} (target 1.00)"
+    )
     ok = ours <= 1.1 * limit and original / ours >= 20 and calls == args.unique
     print("targets:   " + ("met" if ok else "NOT met"))
     sys.exit(0 if ok else 1)

@@ -1,6 +1,6 @@
 """new_ads_sensor's query on a large store: 500 brands x 200 ads (100,000 brand-ad rows).
 
-    .venv/bin/python benchmarks/sensor_query.py [--brands 500] [--ads-per-brand 200] [--repeat 20]
+    .venv/bin/python -m benchmarks.sensor_query [--brands 500] [--ads-per-brand 200] [--repeat 20]
 
 A sensor evaluation must finish well inside Dagster's 60 s limit however large the store grows.
 The sensor asks for ads stored after its cursor, grouped by brand, through an index on
@@ -16,14 +16,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psycopg
 
-import psycopg  # noqa: E402
-
-from brand_pipeline.store.embedded import EmbeddedPostgres  # noqa: E402
-from brand_pipeline.store.postgres import open_postgres_store  # noqa: E402
+from brand_pipeline.store.embedded import EmbeddedPostgres
+from brand_pipeline.store.postgres import open_postgres_store
 
 SCAN = """
 SELECT ba.brand_slug, max(ba.stored_seq), count(*) FROM brand_ads ba
@@ -34,19 +33,25 @@ WHERE ba.stored_seq + 0 > %s GROUP BY ba.brand_slug
 
 def seed(dsn: str, brands: int, ads_per_brand: int) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("INSERT INTO brands (slug, name) SELECT 'brand-' || b, 'Brand ' || b FROM generate_series(1, %s) b",
-                     [brands])
+        conn.execute(
+            "INSERT INTO brands (slug, name) SELECT 'brand-' || b, 'Brand ' || b FROM generate_series(1, %s) b",
+            [brands],
+        )
         conn.execute(
             "INSERT INTO ads (ad_archive_id, snapshot) SELECT b || '-' || a, '{}'::jsonb "
-            "FROM generate_series(1, %s) b, generate_series(1, %s) a", [brands, ads_per_brand])
+            "FROM generate_series(1, %s) b, generate_series(1, %s) a",
+            [brands, ads_per_brand],
+        )
         conn.execute(
             "INSERT INTO brand_ads (brand_slug, ad_archive_id) SELECT 'brand-' || b, b || '-' || a "
-            "FROM generate_series(1, %s) a, generate_series(1, %s) b ORDER BY a, b", [ads_per_brand, brands])
+            "FROM generate_series(1, %s) a, generate_series(1, %s) b ORDER BY a, b",
+            [ads_per_brand, brands],
+        )
         conn.execute("ANALYZE")
         return conn.execute("SELECT max(stored_seq) FROM brand_ads").fetchone()[0]
 
 
-def timed(repeat: int, work) -> float:  # noqa: ANN001
+def timed(repeat: int, work: Callable[[], object]) -> float:
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -65,6 +70,7 @@ def main() -> None:
         server = EmbeddedPostgres(Path(tmp), durable=False)
         dsn = server.ensure_running()
         try:
+
             async def migrate() -> None:
                 async with open_postgres_store(dsn):
                     pass
@@ -97,8 +103,10 @@ def main() -> None:
             server.stop()
     rows = args.brands * args.ads_per_brand
     print(f"store: {args.brands} brands x {args.ads_per_brand} ads = {rows} brand-ad rows; cursor 50 rows from the end")
-    print(f"sensor query, new_ads_since:                 {ours * 1000:8.2f} ms median of {args.repeat} "
-          f"({brands_found} brands with new ads)")
+    print(
+        f"sensor query, new_ads_since:                 {ours * 1000:8.2f} ms median of {args.repeat} "
+        f"({brands_found} brands with new ads)"
+    )
     print(f"baseline, same question by a full scan:       {scan * 1000:8.2f} ms")
     print(f"whole sensor tick (open store, query, close): {tick * 1000:8.2f} ms")
     print(f"ratio: baseline / ours = {scan / ours:.1f}x; index used: {'Index' in plan}")

@@ -1,7 +1,7 @@
 """The one door from synchronous code (sensors, schedules, the CLI) into async code.
 
 Every client that holds connections is opened inside the coroutine passed here and closed
-before it returns, so nothing bound to this event loop outlives it (DESIGN.md, "the async rule").
+before it returns, so nothing bound to this event loop outlives it (docs/architecture.md, "The async rule").
 """
 
 from __future__ import annotations

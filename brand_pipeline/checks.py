@@ -11,11 +11,10 @@ import warnings
 
 import dagster as dg
 
-from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads, video_analyses
+from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
-
 
 # Partitioned asset checks are marked preview in Dagster 1.13; they are what lets a check run per
 # brand, on its own or with its asset, so we use them and keep the notice out of every log.
@@ -40,8 +39,11 @@ async def creatives_have_their_files(
     """Every creative of the brand's ads has its file in the blob store."""
     async with supabase.open() as storage:
         creatives = await storage.store.brand_creatives(context.partition_key)
-        missing = [f"{c.sha256[:12]} ({c.kind}) → {c.blob_path}" for c in creatives
-                   if not await storage.blobs.exists(c.blob_path)]
+        missing = [
+            f"{c.sha256[:12]} ({c.kind}) → {c.blob_path}"
+            for c in creatives
+            if not await storage.blobs.exists(c.blob_path)
+        ]
     return _result(not missing, missing, len(creatives), "creative")
 
 
@@ -60,7 +62,9 @@ def _analyses_reference_check(asset: dg.AssetsDefinition, kind: AnalysisKind) ->
     item = "copy" if kind == "copy" else "creative"
 
     @dg.asset_check(
-        asset=asset, name="analyses_point_at_existing_creatives_and_ads", blocking=True,
+        asset=asset,
+        name="analyses_point_at_existing_creatives_and_ads",
+        blocking=True,
         partitions_def=brands_partitions,
         description=f"Every {kind} analysis of the brand points at a stored {item} and at ads that exist.",
     )
@@ -68,8 +72,9 @@ def _analyses_reference_check(asset: dg.AssetsDefinition, kind: AnalysisKind) ->
         async with supabase.open() as storage:
             dangling = await storage.store.dangling_analyses(context.partition_key, kind)
             summary = await storage.store.brand_summary(context.partition_key)
-        problems = [f"{row.item[:12]} names {'ad ' + row.ad_id if row.ad_id else 'a missing creative'}"
-                    for row in dangling]
+        problems = [
+            f"{row.item[:12]} names {'ad ' + row.ad_id if row.ad_id else 'a missing creative'}" for row in dangling
+        ]
         checked = summary.found(kind)
         return _result(not problems, problems, checked, f"{kind} analysis")
 

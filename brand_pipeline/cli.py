@@ -67,23 +67,31 @@ def demo() -> None:
     console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
     with project_instance() as instance:
         runs = run_demo(instance, resources, home, on_brand=lambda slug: console.print(f"· materialising {slug} …"))
-    table = Table(title="Sample brands (analysed/found; bad = records or media refused; new = items this run)",
-                  box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Sample brands (analysed/found; bad = records or media refused; new = items this run)",
+        box=box.SIMPLE_HEAD,
+    )
     for column in ("brand", "ads", "bad", "videos", "images", "copy", "new", "personas", "result"):
-        table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right",
-                         no_wrap=True)
+        table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right", no_wrap=True)
     for run in runs:
         t = run.totals
         table.add_row(
-            run.slug, str(t.ads), str(t.bad_items), f"{t.videos_analysed}/{t.videos}",
-            f"{t.images_analysed}/{t.images}", f"{t.copies_analysed}/{t.copies}", str(run.new_items),
+            run.slug,
+            str(t.ads),
+            str(t.bad_items),
+            f"{t.videos_analysed}/{t.videos}",
+            f"{t.images_analysed}/{t.images}",
+            f"{t.copies_analysed}/{t.copies}",
+            str(run.new_items),
             str(t.personas) if run.persona_status == "done" else run.persona_status,
             "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
         )
     console.print(table)
     skipped_copy = sum(run.totals.copies_skipped for run in runs)
     if skipped_copy:
-        console.print(f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}.")
+        console.print(
+            f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}."
+        )
     if resources["gemini"].configured:
         model = model_totals(runs)
         console.print(
@@ -127,8 +135,13 @@ def brands_list() -> None:
     """List the brands in the brands table."""
     table = Table("slug", "name", "page id", "ad library url", "status")
     for brand in _supabase().run_with_store(lambda store: store.list_brands(include_archived=True)):
-        table.add_row(brand.slug, brand.name, brand.facebook_page_id or "", brand.ad_library_url or "",
-                      "archived" if brand.archived_at else "active")
+        table.add_row(
+            brand.slug,
+            brand.name,
+            brand.facebook_page_id or "",
+            brand.ad_library_url or "",
+            "archived" if brand.archived_at else "active",
+        )
     console.print(table)
 
 

@@ -10,6 +10,7 @@ environment variable named after it: ``GEMINI_<FIELD>`` for ``GeminiResource`` (
 from __future__ import annotations
 
 import os
+
 import dagster as dg
 
 from brand_pipeline.assets import ALL_ASSETS
@@ -41,9 +42,7 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     return {
         "supabase": SupabaseResource(database_url=database_url, home=home),
         "gemini": GeminiResource(api_key=api_key, setting_errors=[str(e) for e in gemini_errors], **gemini),
-        "ad_library": AdLibraryResource(
-            home=home, setting_errors=[str(e) for e in library_errors], **library
-        ),
+        "ad_library": AdLibraryResource(home=home, setting_errors=[str(e) for e in library_errors], **library),
     }
 
 

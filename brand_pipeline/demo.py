@@ -15,12 +15,11 @@ from pydantic import BaseModel
 
 from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.checks import ALL_CHECKS
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sample import SampleManifest, ensure_sample
-from brand_pipeline.domain.brands import Brand
 from brand_pipeline.store.models import BrandSummary
-
 
 # Step-by-step event logs belong in the UI; the terminal shows warnings and the summary table.
 _QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -38,8 +37,13 @@ class BrandRun(BaseModel):
     @property
     def new_items(self) -> int:
         """Ads, creatives and analyses this run added (0 when everything was already done)."""
-        keys = (("scraped_ads", "ads_new"), ("scraped_ads", "creatives_new"), ("video_analyses", "analysed_new"),
-                ("image_analyses", "analysed_new"), ("copy_analyses", "analysed_new"))
+        keys = (
+            ("scraped_ads", "ads_new"),
+            ("scraped_ads", "creatives_new"),
+            ("video_analyses", "analysed_new"),
+            ("image_analyses", "analysed_new"),
+            ("copy_analyses", "analysed_new"),
+        )
         return sum(int(self.asset_counts.get(asset, {}).get(key, 0)) for asset, key in keys)
 
     @property

@@ -70,7 +70,9 @@ def creative_tree(lineage: CreativeLineage) -> Tree:
         analyses.add(_analysis_line(creative.kind, analysis))
     ads = tree.add("shown by ads")
     for ad in lineage.ads:
-        ads.add(f"ad {ad.ad_archive_id} at {ad.slot} · brands {', '.join(ad.brands)} · stored in {_run(ad.stored_in_run)}")
+        ads.add(
+            f"ad {ad.ad_archive_id} at {ad.slot} · brands {', '.join(ad.brands)} · stored in {_run(ad.stored_in_run)}"
+        )
     personas = tree.add("cited by personas")
     for persona in lineage.personas:
         personas.add(f"persona {persona.id} “{persona.name}” · {persona.brand_slug} · {_run(persona.run_id)}")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import dagster as dg
 
 from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
+from brand_pipeline.domain.brands import BRAND_SLUG_PATTERN, Brand
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.domain.brands import BRAND_SLUG_PATTERN, Brand
 from brand_pipeline.store.models import NewAds
 from brand_pipeline.store.protocol import BrandStore
 

@@ -4,7 +4,9 @@ test, the generated sample set, and a guard that fails any test connecting beyon
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,3 +86,26 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample") / "sample"
     ensure_sample(folder)
     return folder
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> Path:
+    """Debian's chromium for the browser tests, installed with apt-get on first use when missing,
+    so the README's test command needs no set-up step of its own."""
+    if not CHROMIUM.exists():
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter else print
+        say(f"{CHROMIUM} is missing: installing Debian's chromium (apt-get install -y chromium) …")
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            try:
+                done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                pytest.fail(f"could not run {' '.join(command)}: {error}; install chromium yourself", pytrace=False)
+            if done.returncode != 0:
+                tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+                pytest.fail(f"{' '.join(command)} failed ({'; '.join(tail)}); install chromium yourself", pytrace=False)
+    return CHROMIUM

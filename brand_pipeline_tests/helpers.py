@@ -7,8 +7,8 @@ from typing import Any
 
 import dagster as dg
 
-from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline import demo
+from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.sources.apify import ApifySource
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, ApifySettings
 from brand_pipeline.sources.base import SourceError, SourceItem
-from brand_pipeline.sources.ad_items import parse_ad_item
-from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.fakes.apify import FakeApify, Fault, RunPlan
 
 TOKEN = "apify_api_TOPSECRET0123456789abcdef"

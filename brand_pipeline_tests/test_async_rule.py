@@ -21,8 +21,9 @@ def test_two_hundred_event_loops_leak_no_sockets_and_warn_nothing(
     database_url: str, tmp_path: Path, sample_dir: Path
 ) -> None:
     with FakeGemini(api_key="k") as fake:
-        resources = resources_for(database_url, tmp_path / "home", sample_dir, api_key="k", base_url=fake.base_url,
-                                  requests_per_minute=60000)
+        resources = resources_for(
+            database_url, tmp_path / "home", sample_dir, api_key="k", base_url=fake.base_url, requests_per_minute=60000
+        )
 
         async def one_run() -> str:
             # What one asset run does: store, model client, media HTTP client, all in this loop.

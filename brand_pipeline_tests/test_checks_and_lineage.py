@@ -29,8 +29,9 @@ def instance() -> dg.DagsterInstance:
 def analysed(database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance):
     """Every sample brand fully materialised, with a (fake) Gemini key, checks included."""
     with FakeGemini(api_key="test-key") as fake:
-        resources = resources_for(database_url, tmp_path / "home", sample_dir, api_key=fake.api_key,
-                                  base_url=fake.base_url, **FAST)
+        resources = resources_for(
+            database_url, tmp_path / "home", sample_dir, api_key=fake.api_key, base_url=fake.base_url, **FAST
+        )
         slugs = register_sample_brands(resources, sample_dir, instance)
         for slug in slugs:
             result = dg.materialize(ALL_ASSETS + ALL_CHECKS, partition_key=slug, instance=instance, resources=resources)
@@ -70,13 +71,20 @@ def test_an_ad_with_media_but_no_creative_and_no_reason_fails_its_check(analysed
     with psycopg.connect(database_url) as conn:
         [ad_id] = conn.execute(
             "SELECT ac.ad_archive_id FROM ad_creatives ac JOIN brand_ads ba USING (ad_archive_id) "
-            "WHERE ba.brand_slug = %s LIMIT 1", [slug]).fetchone()
+            "WHERE ba.brand_slug = %s LIMIT 1",
+            [slug],
+        ).fetchone()
     sql(database_url, "DELETE FROM ad_creatives WHERE ad_archive_id = %s", ad_id)
     assert run_checks(resources, instance, slug)["scraped_ads:ads_with_media_have_creatives"] is False
     # A recorded reason makes the same gap acceptable: the item is accounted for.
-    sql(database_url, "INSERT INTO item_outcomes (brand_slug, asset, item_key, kind, ad_archive_id, slot, status, reason) "
-                      "VALUES (%s, 'scraped_ads', %s, 'media', %s, 'videos[0]', 'expired', 'URL expired')",
-        slug, f"media:{ad_id}:videos[0]", ad_id)
+    sql(
+        database_url,
+        "INSERT INTO item_outcomes (brand_slug, asset, item_key, kind, ad_archive_id, slot, status, reason) "
+        "VALUES (%s, 'scraped_ads', %s, 'media', %s, 'videos[0]', 'expired', 'URL expired')",
+        slug,
+        f"media:{ad_id}:videos[0]",
+        ad_id,
+    )
     assert run_checks(resources, instance, slug)["scraped_ads:ads_with_media_have_creatives"] is True
 
 
@@ -84,8 +92,11 @@ def test_an_ad_with_media_but_no_creative_and_no_reason_fails_its_check(analysed
 def test_an_analysis_naming_an_ad_that_is_gone_fails_its_check(analysed, instance, database_url, table, asset) -> None:
     resources, [slug, *_], _ = analysed
     kind_filter = "AND kind = 'image'" if table == "creative_analyses" else ""
-    sql(database_url, f"UPDATE {table} SET ad_ids = ad_ids || '{{ghost-ad}}' WHERE ctid = "
-                      f"(SELECT ctid FROM {table} WHERE true {kind_filter} LIMIT 1)")
+    sql(
+        database_url,
+        f"UPDATE {table} SET ad_ids = ad_ids || '{{ghost-ad}}' WHERE ctid = "
+        f"(SELECT ctid FROM {table} WHERE true {kind_filter} LIMIT 1)",
+    )
     checks = run_checks(resources, instance, slug)
     assert checks[f"{asset}:analyses_point_at_existing_creatives_and_ads"] is False
 
@@ -102,8 +113,9 @@ def test_a_failing_blocking_check_stops_the_assets_downstream(analysed, instance
     [creative, *_] = store_call(resources, "brand_creatives", slug)
     (tmp_path / "home" / "creatives" / creative.blob_path).unlink()
     calls = fake.stats.total_generate_calls
-    result = dg.materialize(ALL_ASSETS + ALL_CHECKS, partition_key=slug, instance=instance, resources=resources,
-                            raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS + ALL_CHECKS, partition_key=slug, instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
     assert not result.asset_materializations_for_node("personas")
     assert fake.stats.total_generate_calls == calls

@@ -90,7 +90,9 @@ def test_db_commands_report_and_control_the_embedded_server(tmp_path: Path, user
     shutil.rmtree(tmp_path / "home", ignore_errors=True)
 
 
-def test_demo_and_commands_work_against_a_database_url(tmp_path: Path, user_env: dict[str, str], database_url: str) -> None:
+def test_demo_and_commands_work_against_a_database_url(
+    tmp_path: Path, user_env: dict[str, str], database_url: str
+) -> None:
     # DATABASE_URL reaches the resources as an EnvVar reference: commands must resolve it.
     env = user_env | {"DATABASE_URL": database_url}
     demo = _cli(["demo"], tmp_path, env)
@@ -108,11 +110,16 @@ def test_demo_with_a_key_produces_personas_with_citations_for_every_brand(
     from brand_pipeline_tests.fakes.gemini import FakeGemini
 
     with FakeGemini(api_key="demo-key") as fake:
-        env = user_env | {"GEMINI_API_KEY": "demo-key", "GEMINI_BASE_URL": fake.base_url,
-                          "GEMINI_REQUESTS_PER_MINUTE": "6000"}
+        env = user_env | {
+            "GEMINI_API_KEY": "demo-key",
+            "GEMINI_BASE_URL": fake.base_url,
+            "GEMINI_REQUESTS_PER_MINUTE": "6000",
+        }
         try:
             demo = _cli(["demo"], tmp_path, env)
-            shown = {slug: _cli(["personas", "show", slug, "--format", "json"], tmp_path, env) for slug in _rows(demo.stdout)}
+            shown = {
+                slug: _cli(["personas", "show", slug, "--format", "json"], tmp_path, env) for slug in _rows(demo.stdout)
+            }
         finally:
             _cli(["db", "stop"], tmp_path, env)
     assert demo.returncode == 0, demo.stdout + demo.stderr

@@ -10,8 +10,10 @@ import psycopg
 
 from brand_pipeline.store.embedded import EmbeddedPostgres
 
-START = "from pathlib import Path; from brand_pipeline.store.embedded import EmbeddedPostgres; " \
-        "print(EmbeddedPostgres(Path({root!r}), durable=False).ensure_running())"
+START = (
+    "from pathlib import Path; from brand_pipeline.store.embedded import EmbeddedPostgres; "
+    "print(EmbeddedPostgres(Path({root!r}), durable=False).ensure_running())"
+)
 
 
 def test_four_processes_racing_on_a_fresh_folder_share_one_server(tmp_path: Path) -> None:

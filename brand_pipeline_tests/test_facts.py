@@ -51,8 +51,14 @@ def test_a_plain_colour_image_has_that_colour_dominant(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "size, name", [((1080, 1920), "9:16"), ((1080, 1350), "4:5"), ((1080, 1080), "1:1"), ((1200, 628), "1.91:1"),
-                   ((1000, 700), "10:7")],
+    "size, name",
+    [
+        ((1080, 1920), "9:16"),
+        ((1080, 1350), "4:5"),
+        ((1080, 1080), "1:1"),
+        ((1200, 628), "1.91:1"),
+        ((1000, 700), "10:7"),
+    ],
 )
 def test_aspect_ratios_are_named_as_ad_platforms_name_them(size: tuple[int, int], name: str) -> None:
     assert aspect_ratio(*size) == name

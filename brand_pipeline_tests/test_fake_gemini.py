@@ -13,7 +13,6 @@ import json
 import socket
 import time
 import warnings
-from typing import Optional, Union
 
 import httpx
 import httpx2
@@ -22,12 +21,12 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from brand_pipeline_tests.fakes.gemini import FakeGemini, FakeFile, Fault, GenerateRequest, InlinePart
+from brand_pipeline_tests.fakes.gemini import FakeFile, FakeGemini, Fault, GenerateRequest, InlinePart
 
 MODEL = "gemini-2.5-flash"
 
 
-class Tone(str, enum.Enum):
+class Tone(enum.StrEnum):
     WARM = "warm"
     BOLD = "bold"
 
@@ -42,7 +41,7 @@ class Persona(pydantic.BaseModel):
     age: int
     tone: Tone
     is_primary: bool
-    nickname: Optional[str] = None
+    nickname: str | None = None
     traits: list[Trait] = pydantic.Field(min_length=1, max_length=3)
     evidence_ad_ids: list[str]
 
@@ -60,7 +59,7 @@ def sync_client(fake: FakeGemini, **http: object) -> genai.Client:
     return genai.Client(api_key=fake.api_key, http_options=types.HttpOptions(base_url=fake.base_url, **http))
 
 
-def retry_delay(e: errors.APIError) -> Optional[str]:
+def retry_delay(e: errors.APIError) -> str | None:
     for detail in e.details["error"].get("details", []):
         if "retryDelay" in detail:
             return detail["retryDelay"]
@@ -148,10 +147,10 @@ class Scored(pydantic.BaseModel):
 class Hook(pydantic.BaseModel):
     source_ad_id: str
     seen_at: datetime.datetime
-    either: Union[Scored, Short]
-    maybe: Optional[Scored] = None
+    either: Scored | Short
+    maybe: Scored | None = None
     confidence: float = pydantic.Field(ge=0.7, le=1)
-    counts: list[Optional[int]] = pydantic.Field(max_length=1)
+    counts: list[int | None] = pydantic.Field(max_length=1)
 
 
 @pytest.mark.parametrize("dialect", ["response_schema", "response_json_schema"])
@@ -359,7 +358,9 @@ def test_latency_and_peak_concurrency_async():
         async def main():
             c = sync_client(fake).aio
             try:
-                return await asyncio.gather(*(c.models.generate_content(model=MODEL, contents=f"q{i}") for i in range(5)))
+                return await asyncio.gather(
+                    *(c.models.generate_content(model=MODEL, contents=f"q{i}") for i in range(5))
+                )
             finally:
                 await c.aclose()
 
@@ -382,7 +383,9 @@ def test_files_upload_processing_active_generate_delete():
         async def main():
             c = sync_client(fake).aio
             try:
-                f = await c.files.upload(file=io.BytesIO(video), config=dict(mime_type="video/mp4", display_name="ad.mp4"))
+                f = await c.files.upload(
+                    file=io.BytesIO(video), config=dict(mime_type="video/mp4", display_name="ad.mp4")
+                )
                 assert f.state == types.FileState.PROCESSING and f.size_bytes == len(video)
                 assert f.name.startswith("files/") and f.uri == f"{fake.base_url}/v1/files/{f.name[6:]}"
                 assert f.expiration_time - f.create_time == datetime.timedelta(hours=48)

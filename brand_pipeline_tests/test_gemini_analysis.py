@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from brand_pipeline.analysis.personas import personas_from_evidence
 from brand_pipeline.analysis.prompts import PROMPTS
 from brand_pipeline.analysis.schemas import PersonaSet
+from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.domain.analysis import SemanticResult
+from brand_pipeline.domain.personas import EvidenceAd
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.sample import read_manifest
-from brand_pipeline.domain.personas import EvidenceAd
 from brand_pipeline.store.models import CopyToAnalyse, CreativeToAnalyse
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -31,8 +36,8 @@ def gemini(fake: FakeGemini, **overrides: Any) -> GeminiResource:
     return GeminiResource(api_key=fake.api_key, base_url=fake.base_url, **(fast | overrides))
 
 
-def run(resource: GeminiResource, work):  # noqa: ANN001, ANN201 - work: async (analyser) -> result
-    async def main():
+def run(resource: GeminiResource, work: Callable[[Analyser], Awaitable[T]]) -> T:
+    async def main() -> T:
         async with resource.open() as analyser:
             return await work(analyser)
 
@@ -43,15 +48,20 @@ def _copy(text: str = "Tired of cold coffee? Our mug keeps it hot for 6 hours. S
     return CopyToAnalyse(copy_hash="c" * 64, copy_text=text, ad_ids=["1"])
 
 
-def analyse_copy(resource: GeminiResource, text: str | None = None):  # noqa: ANN201
+def analyse_copy(resource: GeminiResource, text: str | None = None) -> SemanticResult:
     return run(resource, lambda a: a.analyse_copy(_copy(text) if text else _copy(), {"words": 14}))
 
 
 def _video(sample_dir: Path) -> tuple[CreativeToAnalyse, Path]:
     made = next(m for m in read_manifest(sample_dir).media if m.kind == "video")
     creative = CreativeToAnalyse(
-        sha256=made.sha256, kind="video", mime_type="video/mp4", size_bytes=made.bytes,
-        blob_path="unused", ad_ids=["1"], copy_text="Watch this",
+        sha256=made.sha256,
+        kind="video",
+        mime_type="video/mp4",
+        size_bytes=made.bytes,
+        blob_path="unused",
+        ad_ids=["1"],
+        copy_text="Watch this",
     )
     return creative, sample_dir / made.path
 
@@ -189,7 +199,7 @@ def test_a_file_stuck_processing_gives_up_at_the_deadline(fake: FakeGemini, samp
 def test_all_calls_of_a_run_share_one_concurrency_bound(fake: FakeGemini) -> None:
     fake.latency = 0.2
 
-    async def many(analyser) -> list:  # noqa: ANN001
+    async def many(analyser: Analyser) -> list[SemanticResult]:
         return await asyncio.gather(*(analyser.analyse_copy(_copy(f"copy number {i}"), {}) for i in range(8)))
 
     results = run(gemini(fake, max_concurrency=2, requests_per_minute=6000), many)
@@ -198,7 +208,7 @@ def test_all_calls_of_a_run_share_one_concurrency_bound(fake: FakeGemini) -> Non
 
 
 def test_the_rate_limit_spreads_calls_over_time(fake: FakeGemini) -> None:
-    async def many(analyser) -> list:  # noqa: ANN001
+    async def many(analyser: Analyser) -> list[SemanticResult]:
         return await asyncio.gather(*(analyser.analyse_copy(_copy(f"copy number {i}"), {}) for i in range(5)))
 
     started = time.monotonic()
@@ -212,9 +222,19 @@ def test_the_rate_limit_spreads_calls_over_time(fake: FakeGemini) -> None:
 def _evidence(ad_ids: list[str]) -> list[EvidenceAd]:
     return [
         EvidenceAd(
-            ad_archive_id=ad_id, display_format="VIDEO", is_active=True, start_date=None, end_date=None,
-            days_running=100 - i, title="t", body="b", cta_text="Shop now", copy_hash=f"{i:064x}",
-            creatives=[{"slot": "videos[0]", "sha256": f"{i + 100:064x}", "kind": "video", "facts": {}, "semantic": None}],
+            ad_archive_id=ad_id,
+            display_format="VIDEO",
+            is_active=True,
+            start_date=None,
+            end_date=None,
+            days_running=100 - i,
+            title="t",
+            body="b",
+            cta_text="Shop now",
+            copy_hash=f"{i:064x}",
+            creatives=[
+                {"slot": "videos[0]", "sha256": f"{i + 100:064x}", "kind": "video", "facts": {}, "semantic": None}
+            ],
         )
         for i, ad_id in enumerate(ad_ids)
     ]

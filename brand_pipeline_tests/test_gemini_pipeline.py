@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from brand_pipeline.analysis.versions import analysis_version
-from brand_pipeline.assets import ALL_ASSETS, copy_analyses, image_analyses, scraped_ads
+from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads
 from brand_pipeline.definitions import defs, resources_from_env
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.sample import read_manifest
@@ -50,7 +50,11 @@ def write_copy_export(folder: Path, slug: str, count: int) -> None:
     """A brand whose ads carry only copy: one distinct text per ad."""
     folder.mkdir(parents=True, exist_ok=True)
     items = [
-        {"ad_archive_id": str(9000 + i), "start_date": 1767225600, "snapshot": {"body": {"text": f"Offer number {i}: save {i}% today."}}}
+        {
+            "ad_archive_id": str(9000 + i),
+            "start_date": 1767225600,
+            "snapshot": {"body": {"text": f"Offer number {i}: save {i}% today."}},
+        }
         for i in range(count)
     ]
     (folder / f"{slug}.ndjson").write_text("\n".join(json.dumps(item) for item in items) + "\n")
@@ -104,8 +108,11 @@ def test_a_creative_shared_by_two_brands_is_analysed_once(
             items.append(json.loads(line))
         except json.JSONDecodeError:
             continue  # the sample's deliberately broken line
-    copies = [dict(item, ad_archive_id=f"77{i}", snapshot=item["snapshot"]) for i, item in enumerate(items)
-              if isinstance(item.get("snapshot"), dict) and item["snapshot"].get("images")]
+    copies = [
+        dict(item, ad_archive_id=f"77{i}", snapshot=item["snapshot"])
+        for i, item in enumerate(items)
+        if isinstance(item.get("snapshot"), dict) and item["snapshot"].get("images")
+    ]
     (exports / "reseller.ndjson").write_text("\n".join(json.dumps(c) for c in copies) + "\n")
     resources = with_gemini(database_url, tmp_path / "home", exports, fake)
     register_sample_brands(resources, exports, instance)
@@ -127,7 +134,7 @@ def test_three_failures_in_fifty_are_counted_and_a_rerun_retries_only_them(
     write_copy_export(exports, "fifty", 50)
     failing = {"Offer number 7:", "Offer number 21:", "Offer number 42:"}
 
-    def reply(request: GenerateRequest):  # noqa: ANN202
+    def reply(request: GenerateRequest) -> Fault | None:
         return Fault.invalid_json() if any(marker in request.text for marker in failing) else None
 
     fake.reply_with(reply)
@@ -221,13 +228,16 @@ def test_the_api_key_never_appears_in_logs_metadata_rows_or_errors(
     secret = "AIza-test-secret-0123456789"
     with FakeGemini(api_key=secret) as fake:
         fake.queue(Fault.quota(retry_delay="0.01s"), Fault.server_error())
-        resources = resources_for(database_url, tmp_path / "home", sample_dir, api_key=secret, base_url=fake.base_url, **FAST)
+        resources = resources_for(
+            database_url, tmp_path / "home", sample_dir, api_key=secret, base_url=fake.base_url, **FAST
+        )
         [slug, *_] = register_sample_brands(resources, sample_dir, instance)
         assert materialize_brand(slug, resources, instance).success
         # And a wrong key: every call fails, the key stays out of what is recorded.
-        wrong = resources_for(database_url, tmp_path / "home", sample_dir, api_key=secret + "-wrong",
-                              base_url=fake.base_url, **FAST)
-        failed = materialize_brand(slug, wrong, instance, ALL_ASSETS[3:])  # personas: calls again each run
+        wrong = resources_for(
+            database_url, tmp_path / "home", sample_dir, api_key=secret + "-wrong", base_url=fake.base_url, **FAST
+        )
+        failed = materialize_brand(slug, wrong, instance, [copy_analyses, personas])  # personas call again
     assert failed.success
     logs = "\n".join(str(record) for run in instance.get_runs() for record in instance.all_logs(run.run_id))
     with psycopg.connect(database_url) as conn:

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ads import GRAPH_FIELDS, MetaAdLibrarySettings, MetaAdLibrarySource
-from brand_pipeline.sources.ad_items import parse_ad_item
-from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.fakes.graph_api import FakeGraphAPI, GraphFault, graph_ad
 
 TOKEN = "EAAGtestTOKEN0123456789abcdefSECRET"

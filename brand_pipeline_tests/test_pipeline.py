@@ -54,7 +54,10 @@ def test_one_partition_materialised_ten_times_in_one_process_gives_the_same_resu
         assert result.success
         states.append(_state(resources, slug))
         analysed_new.append(
-            tuple(metadata_of(result, asset)["analysed_new"] for asset in ("video_analyses", "image_analyses", "copy_analyses"))
+            tuple(
+                metadata_of(result, asset)["analysed_new"]
+                for asset in ("video_analyses", "image_analyses", "copy_analyses")
+            )
         )
     first = states[0]
     assert first["summary"].videos_analysed > 0

@@ -90,6 +90,7 @@ def test_copy_identity_ignores_case_and_spacing_but_not_words() -> None:
 
 def test_template_variables_are_found() -> None:
     assert template_variables("Get {{product.name}} for {{ product.price }}!") == [
-        "{{ product.price }}", "{{product.name}}"
+        "{{ product.price }}",
+        "{{product.name}}",
     ]
     assert template_variables("Plain {copy} here") == []

@@ -10,12 +10,12 @@ import pytest
 
 from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
 from brand_pipeline.definitions import defs
+from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.schedules import daily_scrape
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
-from brand_pipeline.domain.brands import Brand
-from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline_tests.helpers import store_call
 

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import psycopg
 import pytest
 
 from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.store.migrate import apply_migrations, migration_files
-from brand_pipeline.domain.brands import Brand
 from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
-from brand_pipeline.store.postgres import open_postgres_store
+from brand_pipeline.store.postgres import PostgresStore, open_postgres_store
+
+T = TypeVar("T")
 
 
 def _ad(ad_id: str, **snapshot: object) -> AdRecord:
     return parse_ad_item({"ad_archive_id": ad_id, "snapshot": {"body": {"text": "hello"}, **snapshot}})
 
 
-def run(database_url: str, work):  # noqa: ANN001, ANN201 - work is an async function of the store
-    async def main():
+def run(database_url: str, work: Callable[[PostgresStore], Awaitable[T]]) -> T:
+    async def main() -> T:
         async with open_postgres_store(database_url) as store:
             return await work(store)
 
@@ -81,7 +85,9 @@ def test_bulk_writes_and_reads_are_not_capped(database_url: str) -> None:
 
 def test_outcomes_of_a_run_replace_the_previous_runs(database_url: str) -> None:
     def outcome(key: str) -> ItemOutcome:
-        return ItemOutcome(brand_slug="acme", asset="scraped_ads", kind="record", item_key=key, status="invalid", reason="bad")
+        return ItemOutcome(
+            brand_slug="acme", asset="scraped_ads", kind="record", item_key=key, status="invalid", reason="bad"
+        )
 
     async def work(store):
         await store.replace_outcomes("acme", "scraped_ads", "run-1", [outcome("a"), outcome("b"), outcome("a")])

@@ -18,7 +18,6 @@ from brand_pipeline.store.models import CopyAnalysis, CopyToAnalyse
 from brand_pipeline.store.protocol import BrandStore
 
 
-
 async def analyse_copies(
     brand_slug: str,
     *,
@@ -46,15 +45,27 @@ async def _analyse_one(copy: CopyToAnalyse, version: str, analyser: Analyser, ru
     if placeholders:
         reason = f"copy holds template variables ({', '.join(placeholders)}), not what people saw"
         return CopyAnalysis(
-            copy_hash=copy.copy_hash, prompt_version=version, copy_text=copy.copy_text, facts=None,
-            facts_status="skipped", facts_error=reason,
-            semantic=SemanticResult(status="skipped", reason=reason), ad_ids=copy.ad_ids, run_id=run_id,
+            copy_hash=copy.copy_hash,
+            prompt_version=version,
+            copy_text=copy.copy_text,
+            facts=None,
+            facts_status="skipped",
+            facts_error=reason,
+            semantic=SemanticResult(status="skipped", reason=reason),
+            ad_ids=copy.ad_ids,
+            run_id=run_id,
         )
     facts = copy.facts or copy_facts(copy.copy_text).model_dump(mode="json")
     semantic = await analyser.analyse_copy(copy, facts)
     return CopyAnalysis(
-        copy_hash=copy.copy_hash, prompt_version=version, copy_text=copy.copy_text, facts=facts,
-        facts_status="done", semantic=semantic, ad_ids=copy.ad_ids, run_id=run_id,
+        copy_hash=copy.copy_hash,
+        prompt_version=version,
+        copy_text=copy.copy_text,
+        facts=facts,
+        facts_status="done",
+        semantic=semantic,
+        ad_ids=copy.ad_ids,
+        run_id=run_id,
     )
 
 

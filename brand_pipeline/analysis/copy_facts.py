@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
@@ -74,7 +75,7 @@ def copy_facts(text: str) -> CopyFacts:
     )
 
 
-def _distinct(values) -> list[str]:  # noqa: ANN001 - any iterable of str
+def _distinct(values: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
         seen.setdefault(value.strip().casefold(), value.strip())

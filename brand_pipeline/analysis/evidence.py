@@ -73,12 +73,18 @@ def evidence_markdown(summary: dict[str, Any]) -> str:
             f"| {ad['ad_archive_id']} | {ad['days_running']} | {'yes' if ad['is_active'] else 'no'} | "
             f"{ad['format'] or ''} | {cell(ad['hook'], 100)} |"
         )
-    for title, key in (("Top hooks", "top_hooks"), ("Offers", "top_offers"), ("Calls to action", "top_ctas"),
-                       ("Formats", "formats")):
+    for title, key in (
+        ("Top hooks", "top_hooks"),
+        ("Offers", "top_offers"),
+        ("Calls to action", "top_ctas"),
+        ("Formats", "formats"),
+    ):
         if summary[key]:
             lines += ["", f"**{title}** (weighted by days running)", ""]
-            lines += [f"- {cell(item['value'], 100)} — {item['ads']} ads, {item['weight_days']:g} ad-days"
-                      for item in summary[key]]
+            lines += [
+                f"- {cell(item['value'], 100)} — {item['ads']} ads, {item['weight_days']:g} ad-days"
+                for item in summary[key]
+            ]
     return "\n".join(lines)
 
 
@@ -99,7 +105,14 @@ def evidence_block(ad: EvidenceAd) -> str:
         lines.append(f"{creative.kind} {creative.sha256[:12]} ({shape})")
         semantic = creative.semantic or {}
         if semantic:
-            keep = ("hook", "advertising_structure", "desires", "emotional_drivers", "target_persona", "persona_signals")
+            keep = (
+                "hook",
+                "advertising_structure",
+                "desires",
+                "emotional_drivers",
+                "target_persona",
+                "persona_signals",
+            )
             lines.append(
                 f"  {creative.kind} analysis: "
                 f"{json.dumps({k: semantic[k] for k in keep if k in semantic}, ensure_ascii=False)[:1500]}"

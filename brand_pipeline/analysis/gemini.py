@@ -47,9 +47,14 @@ except ImportError:  # pragma: no cover - depends on the SDK's transport
     _TRANSPORT_ERRORS = (httpx.TransportError,)
 
 _BLOCKED = {
-    types.FinishReason.SAFETY, types.FinishReason.RECITATION, types.FinishReason.PROHIBITED_CONTENT,
-    types.FinishReason.BLOCKLIST, types.FinishReason.SPII, types.FinishReason.IMAGE_SAFETY,
-    types.FinishReason.IMAGE_PROHIBITED_CONTENT, types.FinishReason.LANGUAGE,
+    types.FinishReason.SAFETY,
+    types.FinishReason.RECITATION,
+    types.FinishReason.PROHIBITED_CONTENT,
+    types.FinishReason.BLOCKLIST,
+    types.FinishReason.SPII,
+    types.FinishReason.IMAGE_SAFETY,
+    types.FinishReason.IMAGE_PROHIBITED_CONTENT,
+    types.FinishReason.LANGUAGE,
 }
 _DURATION = re.compile(r"^\s*([\d.]+)s\s*$")
 
@@ -117,9 +122,7 @@ class GeminiAnalyser:
 
     # -- the three analyses and the synthesis -----------------------------------------------------
 
-    async def analyse_creative(
-        self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]
-    ) -> SemanticResult:
+    async def analyse_creative(self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]) -> SemanticResult:
         prompt = PROMPTS[creative.kind]
         text = prompt.render(facts=json.dumps(facts, ensure_ascii=False), copy=creative.copy_text or "(none)")
         if creative.size_bytes <= self._settings.max_inline_bytes:
@@ -155,7 +158,9 @@ class GeminiAnalyser:
                     continue
                 return self._result("done", None, usage, model, raw=raw, result=parsed.model_dump(mode="json"))
             cut = _finish_reason(response) == types.FinishReason.MAX_TOKENS
-            reason = "the reply was cut off (MAX_TOKENS) twice" if cut else f"the reply did not match the schema: {problem}"
+            reason = (
+                "the reply was cut off (MAX_TOKENS) twice" if cut else f"the reply did not match the schema: {problem}"
+            )
             return self._result("invalid_reply", reason, usage, model, raw=raw)
         except _Final as final:
             return self._result(final.status, final.reason, usage, model, raw=raw)
@@ -214,15 +219,21 @@ class GeminiAnalyser:
         return _Final("permanent_error", message)
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(
-            initial=self._settings.backoff_initial_s, max=self._settings.backoff_max_s
-        )(state)
+        backoff = wait_exponential_jitter(initial=self._settings.backoff_initial_s, max=self._settings.backoff_max_s)(
+            state
+        )
         error = state.outcome.exception() if state.outcome else None
         return max(backoff, getattr(error, "retry_after_s", 0.0))
 
     def _result(
-        self, status: SemanticStatus, reason: str | None, usage: _Usage, model: str, *,
-        raw: str | None = None, result: dict[str, Any] | None = None,
+        self,
+        status: SemanticStatus,
+        reason: str | None,
+        usage: _Usage,
+        model: str,
+        *,
+        raw: str | None = None,
+        result: dict[str, Any] | None = None,
     ) -> SemanticResult:
         return SemanticResult(
             status=status,
@@ -245,7 +256,9 @@ class GeminiAnalyser:
         model = self._settings.models[prompt.kind]
         uploaded: types.File | None = None
         try:
-            uploaded = await self._client.files.upload(file=str(media), config=types.UploadFileConfig(mime_type=mime_type))
+            uploaded = await self._client.files.upload(
+                file=str(media), config=types.UploadFileConfig(mime_type=mime_type)
+            )
             uploaded = await self._wait_until_active(uploaded)
             part = types.Part.from_uri(file_uri=uploaded.uri, mime_type=mime_type)
             return await self._structured(prompt, [part, text])
@@ -270,10 +283,9 @@ class GeminiAnalyser:
                 detail = uploaded.error.message if uploaded.error else "no detail"
                 raise _Final("permanent_error", f"Gemini could not process the file: {self._redact(detail or '')}")
             if time.monotonic() > deadline:
-                raise _Final(
-                    "transient_error",
-                    f"the uploaded file was still {getattr(uploaded.state, 'value', uploaded.state)} after {self._settings.file_active_timeout_s:g} s",
-                )
+                state = getattr(uploaded.state, "value", uploaded.state)
+                waited = self._settings.file_active_timeout_s
+                raise _Final("transient_error", f"the uploaded file was still {state} after {waited:g} s")
             await asyncio.sleep(self._settings.file_poll_interval_s)
             uploaded = await self._client.files.get(name=uploaded.name)
         return uploaded

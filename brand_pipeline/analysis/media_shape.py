@@ -6,8 +6,16 @@ from fractions import Fraction
 from typing import Literal
 
 # Ratios ad platforms ask for; a creative within 3 % of one is reported by its name.
-_COMMON_RATIOS = {"9:16": 9 / 16, "4:5": 4 / 5, "2:3": 2 / 3, "1:1": 1.0, "4:3": 4 / 3, "3:2": 3 / 2,
-                  "16:9": 16 / 9, "1.91:1": 1.91}
+_COMMON_RATIOS = {
+    "9:16": 9 / 16,
+    "4:5": 4 / 5,
+    "2:3": 2 / 3,
+    "1:1": 1.0,
+    "4:3": 4 / 3,
+    "3:2": 3 / 2,
+    "16:9": 16 / 9,
+    "1.91:1": 1.91,
+}
 
 Orientation = Literal["vertical", "square", "horizontal"]
 

@@ -135,8 +135,13 @@ def persona_markdown(persona: Persona) -> str:
     sections = [f"\n### {title}", "", p.get("snapshot") or ""]
     if facts:
         sections += ["", f"**Who:** {facts}"]
-    for title, key in (("Desires", "desires"), ("Pain points", "pain_points"), ("Buying objections", "buying_objections"),
-                       ("Activation events", "activation_events"), ("Core values", "core_values")):
+    for title, key in (
+        ("Desires", "desires"),
+        ("Pain points", "pain_points"),
+        ("Buying objections", "buying_objections"),
+        ("Activation events", "activation_events"),
+        ("Core values", "core_values"),
+    ):
         if p.get(key):
             sections.append(f"**{title}:** " + "; ".join(str(item) for item in p[key]))
     sections.append(f"_Evidence: ads {', '.join(persona.evidence_ad_ids)}_")

@@ -34,7 +34,9 @@ def load_prompt(kind: str) -> Prompt:
     _, front_matter, template = text.split("---\n", 2)
     declared = dict(line.split(":", 1) for line in front_matter.strip().splitlines())["version"].strip()
     schema = SCHEMAS[kind]
-    return Prompt(kind=kind, version=prompt_version(declared, template, schema), template=template.strip(), schema=schema)
+    return Prompt(
+        kind=kind, version=prompt_version(declared, template, schema), template=template.strip(), schema=schema
+    )
 
 
 def prompt_version(declared: str, template: str, schema: type[BaseModel]) -> str:

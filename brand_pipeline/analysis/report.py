@@ -17,7 +17,6 @@ Row = TypeVar("Row", CreativeAnalysis, CopyAnalysis)
 SAVE_EVERY = 10
 
 
-
 class AnalysisFailed(RuntimeError):
     """More items failed than the configured share allows; everything analysed was still saved."""
 

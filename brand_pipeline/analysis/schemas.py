@@ -15,8 +15,17 @@ from pydantic import BaseModel, Field
 
 AwarenessLevel = Literal["unaware", "problem_aware", "solution_aware", "product_aware", "most_aware"]
 HookType = Literal[
-    "question", "bold_claim", "statistic", "pain_point", "curiosity", "testimonial", "offer", "story",
-    "demonstration", "social_proof", "other",
+    "question",
+    "bold_claim",
+    "statistic",
+    "pain_point",
+    "curiosity",
+    "testimonial",
+    "offer",
+    "story",
+    "demonstration",
+    "social_proof",
+    "other",
 ]
 Quality = Literal["low", "medium", "high"]
 

@@ -52,9 +52,7 @@ class SkippingAnalyser:
     def model_for(self, kind: PromptKind) -> str | None:
         return None
 
-    async def analyse_creative(
-        self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]
-    ) -> SemanticResult:
+    async def analyse_creative(self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]) -> SemanticResult:
         return SemanticResult(status="skipped", reason=self.reason)
 
     async def analyse_copy(self, copy: CopyToAnalyse, facts: dict[str, Any]) -> SemanticResult:

@@ -93,7 +93,14 @@ def video_facts(path: Path) -> VideoFacts:
     )
 
 
-def _duration(container, stream, frames: int, fps: float, first: float | None, last: float | None) -> float:  # noqa: ANN001
+def _duration(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    frames: int,
+    fps: float,
+    first: float | None,
+    last: float | None,
+) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:

@@ -11,5 +11,12 @@ from brand_pipeline.assets.scraped_ads import scraped_ads
 ALL_ASSETS = [scraped_ads, video_analyses, image_analyses, copy_analyses, personas]
 ANALYSIS_AND_PERSONAS = [video_analyses, image_analyses, copy_analyses, personas]
 
-__all__ = ["ALL_ASSETS", "ANALYSIS_AND_PERSONAS", "copy_analyses", "image_analyses", "personas",
-           "scraped_ads", "video_analyses"]
+__all__ = [
+    "ALL_ASSETS",
+    "ANALYSIS_AND_PERSONAS",
+    "copy_analyses",
+    "image_analyses",
+    "personas",
+    "scraped_ads",
+    "video_analyses",
+]

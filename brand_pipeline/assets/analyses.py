@@ -9,6 +9,7 @@ from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scraped_ads import scraped_ads
+from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import Storage, SupabaseResource
@@ -36,7 +37,8 @@ async def _analysed(
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))
 
 
-def _analysis_asset(kind: str, description: str):  # noqa: ANN202 - a Dagster asset decorator
+def _analysis_asset(kind: AnalysisKind, description: str) -> Callable[..., dg.AssetsDefinition]:
+    """The decorator every analysis asset shares: partitioned, after the scrape, in the Gemini pool."""
     return dg.asset(
         name=f"{kind}_analyses",
         description=description,
@@ -57,9 +59,20 @@ def _analysis_asset(kind: str, description: str):  # noqa: ANN202 - a Dagster as
 async def video_analyses(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
 ) -> dg.MaterializeResult:
-    return await _analysed(context, supabase, gemini, lambda storage, analyser: analyse_creatives(
-        context.partition_key, "video", store=storage.store, blobs=storage.blobs, analyser=analyser,
-        run_id=context.run.run_id, max_failed_share=gemini.max_failed_share))
+    return await _analysed(
+        context,
+        supabase,
+        gemini,
+        lambda storage, analyser: analyse_creatives(
+            context.partition_key,
+            "video",
+            store=storage.store,
+            blobs=storage.blobs,
+            analyser=analyser,
+            run_id=context.run.run_id,
+            max_failed_share=gemini.max_failed_share,
+        ),
+    )
 
 
 @_analysis_asset(
@@ -70,9 +83,20 @@ async def video_analyses(
 async def image_analyses(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
 ) -> dg.MaterializeResult:
-    return await _analysed(context, supabase, gemini, lambda storage, analyser: analyse_creatives(
-        context.partition_key, "image", store=storage.store, blobs=storage.blobs, analyser=analyser,
-        run_id=context.run.run_id, max_failed_share=gemini.max_failed_share))
+    return await _analysed(
+        context,
+        supabase,
+        gemini,
+        lambda storage, analyser: analyse_creatives(
+            context.partition_key,
+            "image",
+            store=storage.store,
+            blobs=storage.blobs,
+            analyser=analyser,
+            run_id=context.run.run_id,
+            max_failed_share=gemini.max_failed_share,
+        ),
+    )
 
 
 @_analysis_asset(
@@ -83,6 +107,15 @@ async def image_analyses(
 async def copy_analyses(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
 ) -> dg.MaterializeResult:
-    return await _analysed(context, supabase, gemini, lambda storage, analyser: analyse_copies(
-        context.partition_key, store=storage.store, analyser=analyser, run_id=context.run.run_id,
-        max_failed_share=gemini.max_failed_share))
+    return await _analysed(
+        context,
+        supabase,
+        gemini,
+        lambda storage, analyser: analyse_copies(
+            context.partition_key,
+            store=storage.store,
+            analyser=analyser,
+            run_id=context.run.run_id,
+            max_failed_share=gemini.max_failed_share,
+        ),
+    )

@@ -24,7 +24,10 @@ async def personas(
     longevity-weighted evidence summary they were built from."""
     async with supabase.open() as storage, gemini.open() as analyser:
         report = await synthesise_personas(
-            context.partition_key, store=storage.store, analyser=analyser, run_id=context.run.run_id,
+            context.partition_key,
+            store=storage.store,
+            analyser=analyser,
+            run_id=context.run.run_id,
             max_evidence_ads=gemini.max_evidence_ads,
         )
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))

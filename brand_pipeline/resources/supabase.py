@@ -26,7 +26,6 @@ from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.postgres import open_postgres_store
 from brand_pipeline.store.protocol import BlobStore, BrandStore, StoreUnavailable
 
-
 T = TypeVar("T")
 
 

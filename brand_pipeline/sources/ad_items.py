@@ -64,9 +64,7 @@ def parse_ad_item(item: Any) -> AdRecord:
             snapshot=snapshot,
         )
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors())
         raise InvalidAdRecord(f"ad {ad_id}: {problems}") from None
 
 

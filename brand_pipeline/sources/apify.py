@@ -20,10 +20,10 @@ from apify_client.errors import ApifyApiError
 from apify_client.http_clients import ImpitHttpClientAsync
 from pydantic import BaseModel, ConfigDict
 
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, TOKEN_ENV, ApifySettings, actor_input, run_tag
 from brand_pipeline.sources.base import SourceError, SourceItem
-from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
-from brand_pipeline.domain.brands import Brand
 
 PAGE_SIZE = 1000
 CONSOLE_URL = "https://console.apify.com"

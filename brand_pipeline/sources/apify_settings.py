@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from brand_pipeline.sources.base import SourceError
 from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.base import SourceError
 
 DEFAULT_ACTOR_ID = "curious_coder/facebook-ads-library-scraper"
 DEFAULT_API_URL = "https://api.apify.com"

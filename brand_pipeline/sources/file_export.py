@@ -11,8 +11,8 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.domain.brands import Brand
+from brand_pipeline.sources.base import SourceError, SourceItem
 
 EXPORT_SUFFIXES = (".ndjson", ".jsonl", ".json")
 

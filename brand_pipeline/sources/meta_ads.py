@@ -33,9 +33,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ad_items import GRAPH_FIELDS, GraphAd, apify_item
-from brand_pipeline.domain.brands import Brand
 
 ACCESS_TOKEN_ENV = "META_ACCESS_TOKEN"
 RATE_LIMIT_CODES = frozenset({4, 17, 613, 80004})

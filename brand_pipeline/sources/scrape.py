@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from brand_pipeline.markdown import cell
-from brand_pipeline.sources.base import AdSource
-from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
 from brand_pipeline.domain.ads import AdRecord, MediaRef
 from brand_pipeline.domain.brands import Brand
+from brand_pipeline.markdown import cell
 from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
+from brand_pipeline.sources.base import AdSource
+from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
 from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
@@ -148,8 +148,13 @@ async def _store_chunk(
         if isinstance(result, MediaError):
             outcomes += [
                 ItemOutcome.for_media(
-                    brand_slug, ASSET, ad_id, ref.slot,
-                    status=result.status, reason=result.reason, detail=_redact(ref.url),
+                    brand_slug,
+                    ASSET,
+                    ad_id,
+                    ref.slot,
+                    status=result.status,
+                    reason=result.reason,
+                    detail=_redact(ref.url),
                 )
                 for ad_id, ref in users
             ]
@@ -158,8 +163,11 @@ async def _store_chunk(
         blob_path = await blobs.put_file(result.path, result.sha256, result.extension)
         if result.sha256 not in creatives:
             creatives[result.sha256] = Creative(
-                sha256=result.sha256, kind=result.kind, mime_type=result.mime_type,
-                size_bytes=result.size_bytes, blob_path=blob_path,
+                sha256=result.sha256,
+                kind=result.kind,
+                mime_type=result.mime_type,
+                size_bytes=result.size_bytes,
+                blob_path=blob_path,
             )
         links += [
             AdCreativeLink(
@@ -178,8 +186,13 @@ def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -
     body = json.dumps(item, sort_keys=True, default=str) if item is not None else position
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     return ItemOutcome(
-        brand_slug=brand_slug, asset=ASSET, kind="record", item_key=f"record:{digest}", status="invalid",
-        reason=reason, detail=position,
+        brand_slug=brand_slug,
+        asset=ASSET,
+        kind="record",
+        item_key=f"record:{digest}",
+        status="invalid",
+        reason=reason,
+        detail=position,
     )
 
 

@@ -2,8 +2,7 @@
 
 One server per data folder, shared by every process that needs it (CLI, webserver, daemon, each
 run worker). We do not use the package's ``get_server()``: it counts users by PID, stops the server
-when its last user exits, races on first start and listens on a Unix socket only. Instead
-(see ``shared/reference/platform-facts.md``):
+when its last user exits, races on first start and listens on a Unix socket only. Instead:
 
 - a file lock next to the data folder serialises initialisation, start and stop;
 - ``initdb`` runs once into a temporary folder that is renamed into place, so a crash never leaves
@@ -151,8 +150,9 @@ class EmbeddedPostgres:
         # Output to a file, not a pipe: the postmaster that `pg_ctl start` leaves running would
         # inherit the pipe and keep us waiting for its end.
         with tempfile.TemporaryFile() as output:
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                  timeout=120, check=False)
+            done = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False
+            )
             if done.returncode != 0:
                 output.seek(0)
                 detail = output.read().decode(errors="replace").strip()[-2000:]

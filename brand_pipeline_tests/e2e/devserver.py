@@ -135,7 +135,12 @@ def start(cwd: Path, env: dict[str, str], log_path: Path, port: int | None = Non
     try:
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cmd,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 preexec_fn=None if in_main else (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)),
             )

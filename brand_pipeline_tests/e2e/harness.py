@@ -75,8 +75,11 @@ class DevEnv:
     def materialise_partition(self, slug: str, timeout: float = 180) -> str:
         """Launch all five assets for ``slug`` through GraphQL, as the UI does; wait for success."""
         run_id = DagsterGraphQLClient("127.0.0.1", port_number=self.port, timeout=60).submit_job_execution(
-            "__ASSET_JOB", repository_location_name=LOCATION, repository_name=REPOSITORY,
-            asset_selection=ALL_ASSETS, tags={"dagster/partition": slug},
+            "__ASSET_JOB",
+            repository_location_name=LOCATION,
+            repository_name=REPOSITORY,
+            asset_selection=ALL_ASSETS,
+            tags={"dagster/partition": slug},
         )
         self.diag.wait_run(run_id, timeout=timeout)
         return run_id

@@ -110,14 +110,17 @@ def run_events_text(instance: dg.DagsterInstance, run_id: str, limit: int = 60) 
     run = instance.get_run_by_id(run_id)
     if run is None:
         return f"run {run_id}: not found"
-    lines = [f"run {run_id} [{run.status.value}] partition={run.tags.get('dagster/partition')} "
-             f"assets={sorted(k.to_user_string() for k in run.asset_selection or [])}"]
+    lines = [
+        f"run {run_id} [{run.status.value}] partition={run.tags.get('dagster/partition')} "
+        f"assets={sorted(k.to_user_string() for k in run.asset_selection or [])}"
+    ]
     for record in instance.all_logs(run_id)[-limit:]:
         kind = record.dagster_event.event_type_value if record.is_dagster_event else "LOG"
         message = (record.message or "").strip().replace("\n", " ")[:300]
         lines.append(f"  {record.timestamp:.2f} {record.step_key or '-':45s} {kind:24s} {message}")
         if record.is_dagster_event and record.dagster_event.event_type in (
-            DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE
+            DagsterEventType.STEP_FAILURE,
+            DagsterEventType.RUN_FAILURE,
         ):
             error = getattr(record.dagster_event.event_specific_data, "error", None)
             if error is not None:

@@ -17,7 +17,6 @@ of the module succeeded.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -30,9 +29,9 @@ from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.demo import sample_brands
 from brand_pipeline.domain.ads import AdRecord
+from brand_pipeline.domain.brands import Brand
 from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline.domain.brands import Brand
 from brand_pipeline_tests.e2e.harness import DevEnv
 from brand_pipeline_tests.e2e.support import (
     ALL_ASSETS,
@@ -59,10 +58,14 @@ pytestmark = pytest.mark.e2e
 
 SENSOR_BRAND = Brand(slug="e2e-sensor-brand", name="E2E sensor brand")
 NEW_ADS_SENSOR = {"dagster/sensor_name": "new_ads_sensor"}
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -102,7 +105,9 @@ def test_stored_ads_launch_one_analysis_run(dagster_dev: DevEnv) -> None:
     assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
 
     runs = dev.diag.wait_for(
-        "new_ads_sensor to launch a run for the stored ads", lambda: _sensor_runs(dev), timeout=60,
+        "new_ads_sensor to launch a run for the stored ads",
+        lambda: _sensor_runs(dev),
+        timeout=60,
         extra=lambda: _ticks_text(dev, "new_ads_sensor"),
     )
     assert len(runs) == 1, [r.run_id for r in runs]
@@ -196,8 +201,13 @@ def test_a_backfill_of_all_brands_never_runs_more_gemini_steps_than_the_pool(
     calls_before = fake_gemini.stats.total_generate_calls
     launched = dev.gql(
         LAUNCH_PARTITION_BACKFILL_MUTATION,
-        {"backfillParams": {"assetSelection": [{"path": [a]} for a in ALL_ASSETS], "partitionNames": slugs,
-                            "title": "e2e: all sample brands"}},
+        {
+            "backfillParams": {
+                "assetSelection": [{"path": [a]} for a in ALL_ASSETS],
+                "partitionNames": slugs,
+                "title": "e2e: all sample brands",
+            }
+        },
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
@@ -247,7 +257,9 @@ def test_a_backfill_of_all_brands_never_runs_more_gemini_steps_than_the_pool(
         synthesis = store_call(dev.resources, "latest_persona_synthesis", slug)
         assert synthesis.status == "done" and 3 <= len(synthesis.personas) <= 6, synthesis
         with psycopg.connect(dsn) as conn:
-            brand_ads = {r[0] for r in conn.execute("SELECT ad_archive_id FROM brand_ads WHERE brand_slug = %s", [slug])}
+            brand_ads = {
+                r[0] for r in conn.execute("SELECT ad_archive_id FROM brand_ads WHERE brand_slug = %s", [slug])
+            }
         for persona in synthesis.personas:
             assert persona.evidence_ad_ids and set(persona.evidence_ad_ids) <= brand_ads, (slug, persona)
 
@@ -266,8 +278,10 @@ def test_later_ticks_launch_nothing_new(dagster_dev: DevEnv) -> None:
 
     # new_ads_sensor runs at most every 30 s: two more ticks take a minute from the first.
     ticks = dev.diag.wait_for(
-        "two more new_ads_sensor ticks", lambda: len(later_ticks()) >= 2 and later_ticks(),
-        timeout=max(30.0, launch_tick + 180 - time.time()), interval=2,
+        "two more new_ads_sensor ticks",
+        lambda: len(later_ticks()) >= 2 and later_ticks(),
+        timeout=max(30.0, launch_tick + 180 - time.time()),
+        interval=2,
         extra=lambda: _ticks_text(dev, "new_ads_sensor"),
     )
     assert all(t["status"] in ("SKIPPED", "SUCCESS") for t in ticks), _ticks_text(dev, "new_ads_sensor")
@@ -326,10 +340,7 @@ def _materialise_in_ui(page, url: str, slug: str, shots: Path) -> str:
     return run_id
 
 
-def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: Path) -> None:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
-                    f".ci/run does this before the tests", pytrace=False)
+def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: Path, chromium: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     dev = dagster_dev
@@ -337,7 +348,7 @@ def test_materialise_a_partition_in_the_ui(dagster_dev: DevEnv, artifacts_dir: P
     for name in (*SCREENSHOTS, "e2e_ui_failure.png"):
         (artifacts_dir / name).unlink(missing_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(30_000)
@@ -368,7 +379,8 @@ def test_another_ad_launches_exactly_one_more_run(dagster_dev: DevEnv) -> None:
     runs = dev.diag.wait_for(
         "new_ads_sensor to launch a run for the new ad",
         lambda: len(_sensor_runs(dev)) >= 2 and _sensor_runs(dev),
-        timeout=max(30.0, dev.notes["new_ads_second_ad_at"] + 120 - time.time()), interval=1,
+        timeout=max(30.0, dev.notes["new_ads_second_ad_at"] + 120 - time.time()),
+        interval=1,
         extra=lambda: _ticks_text(dev, "new_ads_sensor"),
     )
     assert len(runs) == 2, [r.run_id for r in runs]

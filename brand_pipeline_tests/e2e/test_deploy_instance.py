@@ -57,7 +57,12 @@ def deploy_dev(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
             for key in ("DAGSTER_PG_URL", "DAGSTER_COMPUTE_LOGS_DIR", "DAGSTER_ARTIFACTS_DIR"):
                 patch.setenv(key, env[key])
             with running_dagster_dev(
-                "deploy", root, DEPLOY_YAML.read_text(), artifacts_dir, env=env, supabase=supabase,
+                "deploy",
+                root,
+                DEPLOY_YAML.read_text(),
+                artifacts_dir,
+                env=env,
+                supabase=supabase,
                 stop_postgres=(root / "postgres",),
             ) as dev:
                 dev.notes["dagster_dsn"] = status.dsn("dagster")
@@ -94,9 +99,14 @@ def test_deploy_config_materialises_a_partition_end_to_end(deploy_dev: DevEnv) -
     assert info["poolConfig"]["defaultPoolLimit"] == config["concurrency"]["pools"]["default_limit"]
 
     slug = "cairnpeak"
-    added = dev.gql(ADD_DYNAMIC_PARTITION, {
-        "repositorySelector": repository_selector(), "partitionsDefName": "brands", "partitionKey": slug,
-    })["addDynamicPartition"]
+    added = dev.gql(
+        ADD_DYNAMIC_PARTITION,
+        {
+            "repositorySelector": repository_selector(),
+            "partitionsDefName": "brands",
+            "partitionKey": slug,
+        },
+    )["addDynamicPartition"]
     assert added["__typename"] == "AddDynamicPartitionSuccess", added
 
     run_id = dev.materialise_partition(slug)

@@ -39,8 +39,14 @@ def test_dagster_dev_in_the_project_folder_shows_what_the_demo_made(tmp_path: Pa
     env = devserver.clean_env({})
     server = None
     try:
-        demo = subprocess.run([sys.executable, "-m", "brand_pipeline.cli", "demo"], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=600)
+        demo = subprocess.run(
+            [sys.executable, "-m", "brand_pipeline.cli", "demo"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert demo.returncode == 0, demo.stdout + demo.stderr
         server = devserver.start(project, env, artifacts_dir / "dagster_dev_readme.log")
         devserver.wait_ready(server)

@@ -19,6 +19,73 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+class _CDNHandler(BaseHTTPRequestHandler):
+    """Serves the owning FakeCDN's routes and faults; the server carries its owner as ``cdn``."""
+
+    server: _CDNServer
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def setup(self) -> None:
+        self.server.cdn.connections.append(self.client_address)
+        super().setup()
+
+    def do_GET(self) -> None:
+        self.server.cdn.requests.append(self.path)
+        self.server.cdn.request_headers.append(dict(self.headers.items()))
+        parts = urlsplit(self.path)
+        if parts.path in self.server.cdn.routes:
+            body, content_type = self.server.cdn.routes[parts.path]
+            self._reply(200, body, content_type)
+        elif parts.path == "/expired":
+            self._reply(403, b"URL signature expired", "text/plain")
+        elif parts.path == "/gone":
+            self._reply(404, b"not found", "text/plain")
+        elif parts.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", parse_qs(parts.query)["to"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif parts.path == "/huge":
+            self._stream(chunk=b"\0" * 65536, pause=0.0)
+        elif parts.path == "/drip":
+            self._stream(chunk=b"\0", pause=0.2)
+        else:
+            self._reply(404, b"no such route", "text/plain")
+
+    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream(self, chunk: bytes, pause: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while not self.server.cdn.stopping.is_set():
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up, as it should past its cap
+        self.close_connection = True
+
+
+class _CDNServer(ThreadingHTTPServer):
+    def __init__(self, cdn: FakeCDN) -> None:
+        self.cdn = cdn
+        super().__init__(("127.0.0.1", 0), _CDNHandler)
+
+
 class FakeCDN:
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, tuple[bytes, str]] = {}
@@ -26,66 +93,8 @@ class FakeCDN:
         self.requests: list[str] = []
         self.request_headers: list[dict[str, str]] = []
         self.sni_names: list[str | None] = []
-        cdn = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def setup(self) -> None:
-                cdn.connections.append(self.client_address)
-                super().setup()
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                cdn.requests.append(self.path)
-                cdn.request_headers.append(dict(self.headers.items()))
-                parts = urlsplit(self.path)
-                if parts.path in cdn.routes:
-                    body, content_type = cdn.routes[parts.path]
-                    self._reply(200, body, content_type)
-                elif parts.path == "/expired":
-                    self._reply(403, b"URL signature expired", "text/plain")
-                elif parts.path == "/gone":
-                    self._reply(404, b"not found", "text/plain")
-                elif parts.path == "/redirect":
-                    self.send_response(302)
-                    self.send_header("Location", parse_qs(parts.query)["to"][0])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                elif parts.path == "/huge":
-                    self._stream(chunk=b"\0" * 65536, pause=0.0)
-                elif parts.path == "/drip":
-                    self._stream(chunk=b"\0", pause=0.2)
-                else:
-                    self._reply(404, b"no such route", "text/plain")
-
-            def _reply(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _stream(self, chunk: bytes, pause: float) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "video/mp4")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                try:
-                    while not cdn.stopping.is_set():
-                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                        self.wfile.flush()
-                        if pause:
-                            time.sleep(pause)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client hung up, as it should past its cap
-                self.close_connection = True
-
         self.stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _CDNServer(self)
         self.server.daemon_threads = True
         if tls is not None:
             tls.sni_callback = lambda _socket, name, _context: self.sni_names.append(name)

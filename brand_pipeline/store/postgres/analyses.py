@@ -11,10 +11,21 @@ from brand_pipeline.store.postgres.base import PostgresRows, batches, dedupe, js
 
 # Columns every analysis row has besides its key (one table each for creatives and copy).
 _ANALYSIS_COLUMNS = {
-    "prompt_version": "text", "facts": "jsonb", "facts_status": "text", "facts_error": "text",
-    "semantic": "jsonb", "semantic_status": "text", "semantic_reason": "text", "raw_reply": "text",
-    "model": "text", "input_tokens": "integer", "output_tokens": "integer", "cost_usd": "numeric",
-    "attempts": "integer", "ad_ids": "text[]", "run_id": "text",
+    "prompt_version": "text",
+    "facts": "jsonb",
+    "facts_status": "text",
+    "facts_error": "text",
+    "semantic": "jsonb",
+    "semantic_status": "text",
+    "semantic_reason": "text",
+    "raw_reply": "text",
+    "model": "text",
+    "input_tokens": "integer",
+    "output_tokens": "integer",
+    "cost_usd": "numeric",
+    "attempts": "integer",
+    "ad_ids": "text[]",
+    "run_id": "text",
 }
 
 

@@ -50,7 +50,8 @@ class PersonaRows(PostgresRows):
             by_ad.setdefault(row.pop("ad_archive_id"), []).append(row)
         return [
             EvidenceAd.model_validate(
-                row | {"days_running": float(row["days_running"] or 0), "creatives": by_ad.get(row["ad_archive_id"], [])}
+                row
+                | {"days_running": float(row["days_running"] or 0), "creatives": by_ad.get(row["ad_archive_id"], [])}
             )
             for row in ads
         ]
@@ -64,16 +65,24 @@ class PersonaRows(PostgresRows):
                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
                 """,
                 [
-                    synthesis.brand_slug, synthesis.prompt_version, synthesis.status, synthesis.reason,
-                    Jsonb(synthesis.evidence), synthesis.model, synthesis.input_tokens,
-                    synthesis.output_tokens, synthesis.cost_usd, synthesis.dropped_citations, synthesis.run_id,
+                    synthesis.brand_slug,
+                    synthesis.prompt_version,
+                    synthesis.status,
+                    synthesis.reason,
+                    Jsonb(synthesis.evidence),
+                    synthesis.model,
+                    synthesis.input_tokens,
+                    synthesis.output_tokens,
+                    synthesis.cost_usd,
+                    synthesis.dropped_citations,
+                    synthesis.run_id,
                 ],
             )
             synthesis_id = (await cursor.fetchone())["id"]
             if synthesis.personas:
                 rows = [
-                    p.model_dump(mode="json") | {"synthesis_id": synthesis_id, "brand_slug": synthesis.brand_slug,
-                                      "run_id": synthesis.run_id}
+                    p.model_dump(mode="json")
+                    | {"synthesis_id": synthesis_id, "brand_slug": synthesis.brand_slug, "run_id": synthesis.run_id}
                     for p in synthesis.personas
                 ]
                 await conn.execute(
@@ -99,5 +108,6 @@ class PersonaRows(PostgresRows):
         synthesis = rows[0]
         personas = await self._fetch("SELECT * FROM personas WHERE synthesis_id = %s ORDER BY id", [synthesis["id"]])
         return PersonaSynthesis.model_validate(
-            synthesis | {"cost_usd": float(synthesis["cost_usd"]), "personas": [Persona.model_validate(p) for p in personas]}
+            synthesis
+            | {"cost_usd": float(synthesis["cost_usd"]), "personas": [Persona.model_validate(p) for p in personas]}
         )

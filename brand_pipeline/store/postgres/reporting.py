@@ -50,4 +50,3 @@ class ReportingRows(PostgresRows):
             {"b": brand_slug},
         )
         return BrandSummary.model_validate({key: int(value) for key, value in rows[0].items()})
-

@@ -97,11 +97,12 @@ class ScrapeRows(PostgresRows):
                     [json_rows(batch)],
                 )
 
-    async def replace_outcomes(
-        self, brand_slug: str, asset: str, run_id: str, outcomes: Sequence[ItemOutcome]
-    ) -> None:
+    async def replace_outcomes(self, brand_slug: str, asset: str, run_id: str, outcomes: Sequence[ItemOutcome]) -> None:
         rows = dedupe(
-            (o.model_dump(mode="json") | {"brand_slug": brand_slug, "asset": asset, "run_id": run_id} for o in outcomes),
+            (
+                o.model_dump(mode="json") | {"brand_slug": brand_slug, "asset": asset, "run_id": run_id}
+                for o in outcomes
+            ),
             "item_key",
         )
         async with self._pool.connection() as conn, conn.transaction():

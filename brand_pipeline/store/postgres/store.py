@@ -48,9 +48,7 @@ async def open_postgres_store(
             _migrated.add(dsn)
     except psycopg.OperationalError as error:
         raise StoreUnavailable(_unreachable(dsn, configured_by, error)) from None
-    pool = AsyncConnectionPool(
-        dsn, min_size=1, max_size=max_connections, open=False, kwargs={"row_factory": dict_row}
-    )
+    pool = AsyncConnectionPool(dsn, min_size=1, max_size=max_connections, open=False, kwargs={"row_factory": dict_row})
     await pool.open(wait=True, timeout=30)
     try:
         yield PostgresStore(pool)
