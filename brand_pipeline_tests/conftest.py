@@ -8,12 +8,16 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from brand_pipeline.store.embedded import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from brand_pipeline_tests.fakes.postgrest import FakeSupabase
 
 
 class NonLoopbackConnect(OSError):
@@ -84,3 +88,13 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample") / "sample"
     ensure_sample(folder)
     return folder
+
+
+@pytest.fixture
+def fake_supabase(database_url: str, tmp_path: Path) -> Iterator[FakeSupabase]:
+    """A local Supabase API (PostgREST + Storage, see fakes/postgrest) over this test's fresh database."""
+    from brand_pipeline_tests.fakes.postgrest import FakeSupabase
+
+    with FakeSupabase(database_url, storage_dir=tmp_path / "supabase-storage") as fake:
+        yield fake
+    assert not fake.server_errors, f"the fake itself failed: {fake.server_errors!r}"
