@@ -10,12 +10,16 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from brand_pipeline.store.embedded import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from brand_pipeline_tests.fakes.postgrest import FakeSupabase
 
 
 class NonLoopbackConnect(OSError):
@@ -109,3 +113,13 @@ def chromium(request: pytest.FixtureRequest) -> Path:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
                 pytest.fail(f"{' '.join(command)} failed ({'; '.join(tail)}); install chromium yourself", pytrace=False)
     return CHROMIUM
+
+
+@pytest.fixture
+def fake_supabase(database_url: str, tmp_path: Path) -> Iterator[FakeSupabase]:
+    """A local Supabase API (PostgREST + Storage, see fakes/postgrest) over this test's fresh database."""
+    from brand_pipeline_tests.fakes.postgrest import FakeSupabase
+
+    with FakeSupabase(database_url, storage_dir=tmp_path / "supabase-storage") as fake:
+        yield fake
+    assert not fake.server_errors, f"the fake itself failed: {fake.server_errors!r}"
