@@ -32,10 +32,19 @@ def register_sample_brands(resources: dict[str, Any], export_dir: Path, instance
 
 
 def materialize_brand(
-    slug: str, resources: dict[str, Any], instance: dg.DagsterInstance, assets: list | None = None
+    slug: str,
+    resources: dict[str, Any],
+    instance: dg.DagsterInstance,
+    assets: list | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInJobResult:
     return dg.materialize(
-        assets or ALL_ASSETS, partition_key=slug, instance=instance, resources=resources, raise_on_error=False
+        assets or ALL_ASSETS,
+        partition_key=slug,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+        tags=tags,
     )
 
 

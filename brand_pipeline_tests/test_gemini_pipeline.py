@@ -15,6 +15,7 @@ import pytest
 
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads
+from brand_pipeline.assets.personas import FRESH_PERSONAS_TAG
 from brand_pipeline.definitions import defs, resources_from_env
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.sample import read_manifest
@@ -237,7 +238,7 @@ def test_the_api_key_never_appears_in_logs_metadata_rows_or_errors(
         wrong = resources_for(
             database_url, tmp_path / "home", sample_dir, api_key=secret + "-wrong", base_url=fake.base_url, **FAST
         )
-        failed = materialize_brand(slug, wrong, instance, [copy_analyses, personas])  # personas call again
+        failed = materialize_brand(slug, wrong, instance, [copy_analyses, personas], tags={FRESH_PERSONAS_TAG: "true"})
     assert failed.success
     logs = "\n".join(str(record) for run in instance.get_runs() for record in instance.all_logs(run.run_id))
     with psycopg.connect(database_url) as conn:

@@ -11,6 +11,7 @@ from typing import Any
 from brand_pipeline.analysis.copy_facts import copy_facts
 from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.analysis.usage import saving_usage
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.domain.ads import template_variables
 from brand_pipeline.domain.analysis import SemanticResult
@@ -34,7 +35,7 @@ async def analyse_copies(
     return await collect_analyses(
         report,
         (_analyse_one(copy, version, analyser, run_id) for copy in todo),
-        save=store.save_copy_analyses,
+        save=saving_usage(store, store.save_copy_analyses, brand_slug=brand_slug, asset=report.asset),
         preview=_preview,
         max_failed_share=max_failed_share,
     )

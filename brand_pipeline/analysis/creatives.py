@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from brand_pipeline.analysis.image_facts import image_facts
 from brand_pipeline.analysis.report import AnalysisReport, collect_analyses
 from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.analysis.usage import saving_usage
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.analysis.video_facts import MediaDecodeError, video_facts
 from brand_pipeline.domain.analysis import SemanticResult
@@ -48,7 +49,7 @@ async def analyse_creatives(
     return await collect_analyses(
         report,
         (_analyse_one(creative, version, blobs, analyser, decode_slots, run_id) for creative in todo),
-        save=store.save_analyses,
+        save=saving_usage(store, store.save_analyses, brand_slug=brand_slug, asset=report.asset),
         preview=_preview,
         max_failed_share=max_failed_share,
     )

@@ -9,6 +9,9 @@ synthesis is recorded as skipped, with the reason.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from pydantic import BaseModel, ValidationError
 
 from brand_pipeline.analysis.evidence import evidence_block, evidence_markdown, evidence_summary
@@ -17,23 +20,28 @@ from brand_pipeline.analysis.schemas import PersonaSet
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.domain.personas import EvidenceAd, Persona, PersonaSynthesis
+from brand_pipeline.store.models import ModelUsage
 from brand_pipeline.store.protocol import BrandStore
 
 
 class PersonaReport(BaseModel):
     brand: str
     synthesis: PersonaSynthesis
+    unchanged: bool = False  # the latest synthesis already had these inputs: no call was made
 
     def counts(self) -> dict[str, int | float | str]:
         s = self.synthesis
+        spent = not self.unchanged
         return {
-            "status": s.status,
+            "status": "unchanged" if self.unchanged else s.status,
+            "synthesis_id": s.id or 0,
             "personas": len(s.personas),
             "evidence_ads": s.evidence.get("ads", 0),
             "dropped_citations": s.dropped_citations,
-            "input_tokens": s.input_tokens,
-            "output_tokens": s.output_tokens,
-            "cost_usd": s.cost_usd,
+            # What this materialisation spent: nothing when the synthesis was unchanged.
+            "input_tokens": s.input_tokens if spent else 0,
+            "output_tokens": s.output_tokens if spent else 0,
+            "cost_usd": s.cost_usd if spent else 0.0,
         }
 
     def markdown(self) -> str:
@@ -41,19 +49,78 @@ class PersonaReport(BaseModel):
 
 
 async def synthesise_personas(
-    brand_slug: str, *, store: BrandStore, analyser: Analyser, run_id: str, max_evidence_ads: int = 80
+    brand_slug: str,
+    *,
+    store: BrandStore,
+    analyser: Analyser,
+    run_id: str,
+    max_evidence_ads: int = 80,
+    fresh: bool = False,
 ) -> PersonaReport:
-    """Read the brand's evidence, synthesise its personas under the rule, store and report them."""
+    """Read the brand's evidence and synthesise its personas under the rule, unless the latest
+    synthesis was made from the same inputs: then report it as ``unchanged`` and make no call
+    (``fresh`` forces a new synthesis). Every call's usage is recorded, whatever came of it."""
     ads = await store.brand_evidence(
         brand_slug,
         video_version=analysis_version("video"),
         image_version=analysis_version("image"),
         copy_version=analysis_version("copy"),
     )
+    shown = shown_evidence(ads, max_evidence_ads)
+    inputs = synthesis_inputs_hash(brand_slug, shown, analyser.model_for("personas"))
+    latest = await store.latest_persona_synthesis(brand_slug)
+    if not fresh and latest is not None and latest.inputs_hash == inputs and _still_valid(latest, analyser):
+        return PersonaReport(brand=brand_slug, synthesis=latest, unchanged=True)
     synthesis = await personas_from_evidence(brand_slug, ads, analyser=analyser, max_evidence_ads=max_evidence_ads)
-    await store.save_persona_synthesis(synthesis.model_copy(update={"run_id": run_id}))
+    synthesis = synthesis.model_copy(update={"run_id": run_id, "inputs_hash": inputs})
+    await store.save_persona_synthesis(synthesis)
+    if synthesis.model:
+        await store.record_model_usage([_usage(synthesis)])
     stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
     return PersonaReport(brand=brand_slug, synthesis=stored or synthesis)
+
+
+def shown_evidence(ads: list[EvidenceAd], max_evidence_ads: int) -> list[EvidenceAd]:
+    """The ads the model is shown: the longest-running first (longevity is the evidence)."""
+    return sorted(ads, key=lambda ad: (-ad.days_running, ad.ad_archive_id))[:max_evidence_ads]
+
+
+def synthesis_inputs_hash(brand_slug: str, shown: list[EvidenceAd], model: str | None) -> str:
+    """What a synthesis is made from: the ads shown (their dates, copy and creatives and what was
+    learnt of each), the prompt version and the model. Time passing alone is not new evidence, so
+    day counts are left out; an ad that starts, stops or changes is."""
+    evidence = [
+        {
+            "ad": ad.ad_archive_id,
+            "dates": [ad.start_date, ad.end_date, ad.is_active],
+            "copy": [ad.copy_hash, ad.copy_facts, ad.copy_semantic],
+            "creatives": [[c.sha256, c.facts, c.semantic] for c in ad.creatives],
+        }
+        for ad in shown
+    ]
+    key = {"brand": brand_slug, "prompt": PROMPTS["personas"].version, "model": model, "evidence": evidence}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _still_valid(latest: PersonaSynthesis, analyser: Analyser) -> bool:
+    # A done synthesis stands; so does a skip while there is still no model. A failed attempt
+    # (quota, invalid reply …) is worth another call.
+    return latest.status == "done" or (latest.status == "skipped" and not analyser.enabled)
+
+
+def _usage(synthesis: PersonaSynthesis) -> ModelUsage:
+    return ModelUsage(
+        brand_slug=synthesis.brand_slug,
+        asset="personas",
+        run_id=synthesis.run_id,
+        model=synthesis.model or "",
+        item_key=synthesis.brand_slug,
+        status=synthesis.status,
+        input_tokens=synthesis.input_tokens,
+        output_tokens=synthesis.output_tokens,
+        cost_usd=synthesis.cost_usd,
+        attempts=synthesis.attempts,
+    )
 
 
 async def personas_from_evidence(
@@ -61,7 +128,7 @@ async def personas_from_evidence(
 ) -> PersonaSynthesis:
     """The rule: show the longest-running ads, keep only citations of ads that were shown."""
     summary = evidence_summary(ads)
-    shown = sorted(ads, key=lambda ad: (-ad.days_running, ad.ad_archive_id))[:max_evidence_ads]
+    shown = shown_evidence(ads, max_evidence_ads)
     result = await analyser.synthesise_personas(brand_slug, summary, "\n\n".join(evidence_block(ad) for ad in shown))
     synthesis = PersonaSynthesis(
         brand_slug=brand_slug,
@@ -73,6 +140,7 @@ async def personas_from_evidence(
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         cost_usd=result.cost_usd,
+        attempts=result.attempts,
     )
     if result.status != "done":
         return synthesis

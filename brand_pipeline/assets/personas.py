@@ -8,6 +8,13 @@ from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
 
+# A run tagged with this (value "true") synthesises anew even when the inputs are unchanged.
+FRESH_PERSONAS_TAG = "brand_pipeline/fresh_personas"
+
+
+class PersonasConfig(dg.Config):
+    fresh_synthesis: bool = False  # synthesise (a paid call) even if the inputs are unchanged
+
 
 @dg.asset(
     partitions_def=brands_partitions,
@@ -18,10 +25,11 @@ from brand_pipeline.resources.supabase import SupabaseResource
     kinds={"gemini"},
 )
 async def personas(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
+    context: dg.AssetExecutionContext, config: PersonasConfig, supabase: SupabaseResource, gemini: GeminiResource
 ) -> dg.MaterializeResult:
     """The brand's customer personas, each citing the ads that evidence it, with the
-    longevity-weighted evidence summary they were built from."""
+    longevity-weighted evidence summary they were built from. Unchanged inputs make no new call."""
+    fresh = config.fresh_synthesis or context.run.tags.get(FRESH_PERSONAS_TAG) == "true"
     async with supabase.open() as storage, gemini.open() as analyser:
         report = await synthesise_personas(
             context.partition_key,
@@ -29,5 +37,6 @@ async def personas(
             analyser=analyser,
             run_id=context.run.run_id,
             max_evidence_ads=gemini.max_evidence_ads,
+            fresh=fresh,
         )
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))

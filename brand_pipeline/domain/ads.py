@@ -80,3 +80,19 @@ def copy_hash(text: str) -> str:
 def template_variables(text: str) -> list[str]:
     """Unfilled dynamic-creative placeholders such as ``{{product.name}}``."""
     return sorted(set(_TEMPLATE_VARIABLE.findall(text)))
+
+
+def is_running(ad: AdRecord) -> bool:
+    """Whether the source shows the ad as running: active, or (when it does not say) without an end."""
+    if ad.is_active is not None:
+        return ad.is_active
+    return ad.end_date is None
+
+
+def days_running(start: datetime | None, end: datetime | None, last_seen: datetime, *, running: bool) -> float:
+    """How long an ad has run, one way everywhere: from its start to its end date, or to the last
+    scrape that saw it while it is still running (or when it has no end date)."""
+    if start is None:
+        return 0.0
+    until = last_seen if running or end is None else end
+    return max(0.0, (until - start).total_seconds() / 86400)

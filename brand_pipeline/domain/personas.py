@@ -48,8 +48,13 @@ class Persona(BaseModel):
 
 
 class PersonaSynthesis(BaseModel):
-    """One synthesis of a brand's personas: the outcome, the evidence summary, and its cost."""
+    """One synthesis of a brand's personas: the outcome, the evidence summary, and its cost.
 
+    ``inputs_hash`` identifies what it was made from (the evidence shown, the prompt version, the
+    model): the same inputs never need another paid call.
+    """
+
+    id: int | None = None  # set once stored
     brand_slug: str
     prompt_version: str
     status: SemanticStatus
@@ -59,6 +64,8 @@ class PersonaSynthesis(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    attempts: int = 0  # model calls made for it (not stored: usage is kept per call)
     dropped_citations: int = 0
     personas: list[Persona] = []
     run_id: str | None = None
+    inputs_hash: str | None = None

@@ -92,6 +92,13 @@ class ApifySource:
         self.run_key = run_key  # e.g. the Dagster run id: part of each run's tag
         self.last_run: ApifyRunSummary | None = None
 
+    name = "apify"
+
+    @property
+    def complete(self) -> bool:
+        """The actor stops at ``count`` ads: a scrape that reached it may have missed some."""
+        return self.last_run is not None and self.last_run.items < self.settings.count
+
     @property
     def media_base_dir(self) -> None:
         return None  # media are URLs on Facebook's CDN

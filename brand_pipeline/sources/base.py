@@ -1,4 +1,4 @@
-"""The port every ad source implements (file export, the offline sample, later Apify)."""
+"""The port every ad source implements (file export and the offline sample, Apify, Meta's API)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ class SourceItem:
 
 
 class AdSource(Protocol):
+    @property
+    def name(self) -> str:
+        """What kind of source this is (``file``, ``apify``, ``meta``), recorded with each scrape."""
+        ...
+
+    @property
+    def complete(self) -> bool:
+        """After ``items`` ran to its end: whether it listed every ad the brand has, so an ad it did
+        not list has stopped (False when, say, the source stopped at a count limit)."""
+        ...
+
     @property
     def media_base_dir(self) -> Path | None:
         """Folder that relative media paths resolve against; None if the source has none."""

@@ -21,6 +21,9 @@ class FileExportSource:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder).resolve()
 
+    name = "file"
+    complete = True  # an export holds every ad it was made with
+
     @property
     def media_base_dir(self) -> Path:
         return self.folder

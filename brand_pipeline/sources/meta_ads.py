@@ -126,6 +126,10 @@ class MetaAdLibrarySource:
         countries = ",".join(self.settings.reached_countries)
         return f"MetaAdLibrarySource({self._base}/{self.settings.api_version}, countries={countries})"
 
+    name = "meta"
+    # Paging runs to the end or raises, so a scrape that finished listed every ad.
+    complete = True
+
     @property
     def media_base_dir(self) -> None:
         return None

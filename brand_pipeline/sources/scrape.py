@@ -1,68 +1,92 @@
-"""Scrape one brand: read its ads from the source, store them, fetch each creative once.
+"""Scrape one brand: stream its ads from the source into the store, fetch each creative once, and
+record what changed since the previous scrape.
 
-Incremental by construction: ads are upserted; a creative is fetched only for an (ad, slot) that
-has none stored yet, and a media URL shared by several ads is fetched once per run. Bad records
-and unusable media become per-item outcomes; nothing stored before is ever deleted.
+- Streaming: items are parsed and stored a batch at a time as the source yields them, so memory
+  does not grow with the number of ads; creatives download while later batches are still read.
+- Incremental: an unchanged ad is recognised and not rewritten (its sighting is still recorded);
+  a creative is fetched only for an (ad, slot) that has none stored yet, and a media URL shared by
+  several ads is fetched once per scrape.
+- History: every ad's first/last sighting, times seen and whether it runs are kept per brand; the
+  report says which ads started, stopped or kept running since the previous scrape, and a complete
+  scrape marks the ads it no longer saw as stopped.
+- Bad records and unusable media become per-item outcomes; nothing stored before is ever deleted.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 
 from pydantic import BaseModel
 
-from brand_pipeline.domain.ads import AdRecord, MediaRef
+from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.markdown import cell
 from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
-from brand_pipeline.sources.base import AdSource
-from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
-from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
+from brand_pipeline.sources.base import AdSource, SourceItem
+from brand_pipeline.sources.downloads import CreativeDownloads, DownloadTally
+from brand_pipeline.sources.media import MediaFetcher
+from brand_pipeline.store.models import ItemOutcome, ScrapeChanges, StoredAds
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
 ASSET = "scraped_ads"
-# Media fetched and saved per chunk, so a killed run keeps what it already downloaded.
-SAVE_EVERY = 50
+# Ads parsed and stored per round trip while the source is still being read.
+AD_BATCH = 500
 
 
 class ScrapeReport(BaseModel):
     brand: str
     records: int = 0
     ads_new: int = 0
-    ads_already_stored: int = 0
+    ads_changed: int = 0
+    ads_unchanged: int = 0
     invalid_records: int = 0
-    creatives_new: int = 0
-    creatives_reused: int = 0  # bytes already stored (another ad or brand uses them)
-    media_already_stored: int = 0
-    media_failed_by_status: dict[str, int] = {}  # e.g. expired (needs a re-scrape), not_media, refused
+    downloads: DownloadTally = DownloadTally()
+    changes: ScrapeChanges | None = None
     outcomes: list[ItemOutcome] = []
 
     @property
-    def media_failed(self) -> int:
-        return sum(self.media_failed_by_status.values())
+    def ads_already_stored(self) -> int:
+        return self.ads_changed + self.ads_unchanged
+
+    @property
+    def media_failed_by_status(self) -> dict[str, int]:
+        return dict(Counter(o.status for o in self.outcomes if o.kind == "media"))
 
     def counts(self) -> dict[str, int]:
-        return {
+        changes = self.changes
+        counts = {
             "records": self.records,
             "ads_new": self.ads_new,
             "ads_already_stored": self.ads_already_stored,
+            "ads_changed": self.ads_changed,
+            "ads_unchanged": self.ads_unchanged,
             "invalid_records": self.invalid_records,
-            "creatives_new": self.creatives_new,
-            "creatives_reused": self.creatives_reused,
-            "media_already_stored": self.media_already_stored,
-            "media_failed": self.media_failed,
-        } | {f"media_{status}": count for status, count in sorted(self.media_failed_by_status.items())}
+            "ads_started": changes.started if changes else 0,
+            "ads_stopped": changes.stopped if changes else 0,
+            "ads_still_running": changes.still_running if changes else 0,
+            "ads_no_longer_seen": changes.no_longer_seen if changes else 0,
+            "creatives_new": self.downloads.creatives_new,
+            "creatives_reused": self.downloads.creatives_reused,
+            "media_already_stored": self.downloads.media_already_stored,
+            "media_failed": sum(self.media_failed_by_status.values()),
+        }
+        return counts | {f"media_{status}": n for status, n in sorted(self.media_failed_by_status.items())}
 
     def markdown(self) -> str:
+        changes = self.changes
         lines = [
             f"**{self.brand}**: {self.records} records → {self.ads_new} new ads, "
-            f"{self.ads_already_stored} already stored, {self.invalid_records} invalid; "
-            f"{self.creatives_new} new creatives, {self.media_failed} media failed.",
+            f"{self.ads_already_stored} already stored ({self.ads_changed} changed), {self.invalid_records} invalid; "
+            f"{self.downloads.creatives_new} new creatives, {self.counts()['media_failed']} media failed.",
         ]
+        if changes:
+            lines.append(
+                f"Since the previous scrape: {changes.started} started, {changes.stopped} stopped, "
+                f"{changes.still_running} still running" + ("." if changes.complete else " (the source listed a part).")
+            )
         if self.outcomes:
             lines += ["", "| item | status | reason |", "|---|---|---|"]
             lines += [f"| `{o.item_key}` | {o.status} | {cell(o.reason, 160)} |" for o in self.outcomes[:20]]
@@ -82,103 +106,44 @@ async def scrape_brand(
     concurrency: int = 8,
 ) -> ScrapeReport:
     report = ScrapeReport(brand=brand.slug)
-    records: list[AdRecord] = []
-    outcomes: list[ItemOutcome] = []
-    async for item in source.items(brand):
-        report.records += 1
-        if item.error is None:
-            try:
-                records.append(parse_ad_item(item.item))
-                continue
-            except InvalidAdRecord as error:
-                reason = str(error)
-        else:
-            reason = item.error
-        outcomes.append(_record_outcome(brand.slug, item.position, item.item, reason))
-    report.invalid_records = len(outcomes)
-
-    stored = await store.upsert_ads(brand.slug, records, run_id)
-    report.ads_new, report.ads_already_stored = len(stored.new), len(stored.updated)
-
-    have = await store.stored_slots([record.ad_archive_id for record in records])
-    wanted: dict[tuple[str, str], list[tuple[str, MediaRef]]] = {}
-    for record in records:
-        for ref in record.media:
-            if (record.ad_archive_id, ref.slot) in have:
-                report.media_already_stored += 1
-            else:
-                wanted.setdefault((ref.url, ref.kind), []).append((record.ad_archive_id, ref))
-
-    semaphore = asyncio.Semaphore(concurrency)
-    groups = list(wanted.values())
-    for start in range(0, len(groups), SAVE_EVERY):
-        chunk = groups[start : start + SAVE_EVERY]
-        results = await asyncio.gather(*(_fetch(fetcher, users[0][1], semaphore) for users in chunk))
-        outcomes += await _store_chunk(brand.slug, chunk, results, store, blobs, report, run_id)
-
-    report.media_failed_by_status = dict(Counter(o.status for o in outcomes if o.kind == "media"))
-    report.outcomes = outcomes
-    await store.replace_outcomes(brand.slug, ASSET, run_id, outcomes)
+    scrape_id = await store.begin_scrape(brand.slug, run_id, source.name)
+    seen = StoredAds()
+    invalid: list[ItemOutcome] = []
+    async with CreativeDownloads(
+        brand.slug, ASSET, fetcher=fetcher, store=store, blobs=blobs, run_id=run_id, concurrency=concurrency
+    ) as downloads:
+        async for batch in _ad_batches(source.items(brand), report, invalid):
+            stored = await store.upsert_ads(brand.slug, batch, run_id, scrape_id=scrape_id)
+            seen.merge(stored)
+            await downloads.want(batch)
+    report.ads_new, report.ads_changed, report.ads_unchanged = len(seen.new), len(seen.updated), len(seen.unchanged)
+    report.downloads = downloads.tally
+    report.changes = await store.finish_scrape(brand.slug, scrape_id, complete=source.complete, seen=seen)
+    report.invalid_records = len(invalid)
+    report.outcomes = invalid + downloads.outcomes
+    await store.replace_outcomes(brand.slug, ASSET, run_id, report.outcomes)
     return report
 
 
-async def _fetch(fetcher: MediaFetcher, ref: MediaRef, semaphore: asyncio.Semaphore) -> FetchedMedia | MediaError:
-    async with semaphore:
-        try:
-            return await fetcher.fetch(ref)
-        except MediaError as error:
-            return error
-
-
-async def _store_chunk(
-    brand_slug: str,
-    chunk: Sequence[list[tuple[str, MediaRef]]],
-    results: Sequence[FetchedMedia | MediaError],
-    store: BrandStore,
-    blobs: BlobStore,
-    report: ScrapeReport,
-    run_id: str,
-) -> list[ItemOutcome]:
-    outcomes: list[ItemOutcome] = []
-    fetched = [r for r in results if isinstance(r, FetchedMedia)]
-    known = await store.known_creatives([media.sha256 for media in fetched])
-    creatives: dict[str, Creative] = {}
-    links: list[AdCreativeLink] = []
-    for users, result in zip(chunk, results, strict=True):
-        if isinstance(result, MediaError):
-            outcomes += [
-                ItemOutcome.for_media(
-                    brand_slug,
-                    ASSET,
-                    ad_id,
-                    ref.slot,
-                    status=result.status,
-                    reason=result.reason,
-                    detail=_redact(ref.url),
-                )
-                for ad_id, ref in users
-            ]
-            continue
-        # Blob first, row second: a creative row never points at a missing file.
-        blob_path = await blobs.put_file(result.path, result.sha256, result.extension)
-        if result.sha256 not in creatives:
-            creatives[result.sha256] = Creative(
-                sha256=result.sha256,
-                kind=result.kind,
-                mime_type=result.mime_type,
-                size_bytes=result.size_bytes,
-                blob_path=blob_path,
-            )
-        links += [
-            AdCreativeLink(
-                ad_archive_id=ad_id, slot=ref.slot, sha256=result.sha256, source_url=_redact(ref.url), run_id=run_id
-            )
-            for ad_id, ref in users
-        ]
-    report.creatives_new += len(set(creatives) - known)
-    report.creatives_reused += len(set(creatives) & known)
-    await store.save_creatives(list(creatives.values()), links)
-    return outcomes
+async def _ad_batches(
+    items: AsyncIterator[SourceItem], report: ScrapeReport, invalid: list[ItemOutcome]
+) -> AsyncIterator[list[AdRecord]]:
+    """Valid ads in batches as the source yields them; bad items become outcomes on the way."""
+    batch: list[AdRecord] = []
+    async for item in items:
+        report.records += 1
+        if item.error is None:
+            try:
+                batch.append(parse_ad_item(item.item))
+            except InvalidAdRecord as error:
+                invalid.append(_record_outcome(report.brand, item.position, item.item, str(error)))
+        else:
+            invalid.append(_record_outcome(report.brand, item.position, item.item, item.error))
+        if len(batch) >= AD_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -> ItemOutcome:
@@ -194,8 +159,3 @@ def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -
         reason=reason,
         detail=position,
     )
-
-
-def _redact(url: str) -> str:
-    # Signed CDN URLs carry short-lived tokens in the query string: keep them out of the tables.
-    return url.split("?", 1)[0]

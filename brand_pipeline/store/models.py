@@ -16,10 +16,32 @@ from brand_pipeline.domain.kinds import AnalysisKind, CreativeKind, FactsStatus,
 
 
 class StoredAds(BaseModel):
-    """What an ``upsert_ads`` call changed for one brand."""
+    """What an ``upsert_ads`` call changed for one brand: which ads were new to it, rewritten
+    (the source said something new) or unchanged, and which started, stopped or kept running
+    since the brand's previous sighting of them."""
 
     new: list[str] = []
     updated: list[str] = []
+    unchanged: list[str] = []
+    started: list[str] = []
+    stopped: list[str] = []
+    still_running: list[str] = []
+
+    def merge(self, other: StoredAds) -> None:
+        for field in type(self).model_fields:
+            getattr(self, field).extend(getattr(other, field))
+
+
+class ScrapeChanges(BaseModel):
+    """What one scrape of a brand found, against the one before it."""
+
+    scrape_id: int
+    complete: bool  # the source listed every ad of the brand, so absent ones stopped
+    seen: int
+    started: int
+    stopped: int
+    still_running: int
+    no_longer_seen: int  # running before, absent from this complete scrape
 
 
 class Creative(BaseModel):
@@ -214,3 +236,30 @@ class CreativeLineage(BaseModel):
     analyses: list[AnalysisTrace]
     ads: list[CreativeShownBy]
     personas: list[PersonaHeader]
+
+
+class ModelUsage(BaseModel):
+    """One model call's usage, attributed to the brand and asset whose step paid for it."""
+
+    brand_slug: str
+    asset: str
+    run_id: str | None
+    model: str
+    item_key: str  # the creative's sha256, the copy's hash, or the brand for a synthesis
+    status: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    attempts: int
+
+
+class ModelCost(BaseModel):
+    """What a brand's model calls of one model cost."""
+
+    brand_slug: str
+    model: str
+    calls: int
+    attempts: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float

@@ -61,8 +61,8 @@ class PersonaRows(PostgresRows):
             cursor = await conn.execute(
                 """
                 INSERT INTO persona_syntheses (brand_slug, prompt_version, status, reason, evidence, model,
-                    input_tokens, output_tokens, cost_usd, dropped_citations, run_id)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+                    input_tokens, output_tokens, cost_usd, dropped_citations, run_id, inputs_hash)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
                 """,
                 [
                     synthesis.brand_slug,
@@ -76,6 +76,7 @@ class PersonaRows(PostgresRows):
                     synthesis.cost_usd,
                     synthesis.dropped_citations,
                     synthesis.run_id,
+                    synthesis.inputs_hash,
                 ],
             )
             synthesis_id = (await cursor.fetchone())["id"]

@@ -1,65 +1,14 @@
-"""Scraping: ads, the creatives they show, and per-item outcomes of a scrape."""
+"""Scraping: the creatives ads show, and per-item outcomes of a scrape."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from brand_pipeline.domain.ads import AdRecord
-from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome, StoredAds
+from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
 from brand_pipeline.store.postgres.base import PostgresRows, batches, dedupe, json_rows
 
 
 class ScrapeRows(PostgresRows):
-    async def upsert_ads(self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None) -> StoredAds:
-        result = StoredAds()
-        rows = dedupe((_ad_row(ad) for ad in ads), "ad_archive_id")
-        for batch in batches(rows):
-            async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute(
-                    """
-                    INSERT INTO ads (ad_archive_id, page_id, page_name, is_active, start_date, end_date,
-                        publisher_platforms, collation_id, collation_count, title, body, caption,
-                        cta_text, cta_type, link_url, link_description, display_format,
-                        copy_text, copy_hash, snapshot)
-                    SELECT ad_archive_id, page_id, page_name, is_active, start_date, end_date,
-                        publisher_platforms, collation_id, collation_count, title, body, caption,
-                        cta_text, cta_type, link_url, link_description, display_format,
-                        copy_text, copy_hash, snapshot
-                    FROM jsonb_to_recordset(%s) AS x(ad_archive_id text, page_id text, page_name text,
-                        is_active boolean, start_date timestamptz, end_date timestamptz,
-                        publisher_platforms text[], collation_id text, collation_count integer,
-                        title text, body text, caption text, cta_text text, cta_type text,
-                        link_url text, link_description text, display_format text,
-                        copy_text text, copy_hash text, snapshot jsonb)
-                    ON CONFLICT (ad_archive_id) DO UPDATE SET
-                        page_id = EXCLUDED.page_id, page_name = EXCLUDED.page_name,
-                        is_active = EXCLUDED.is_active, start_date = EXCLUDED.start_date,
-                        end_date = EXCLUDED.end_date, publisher_platforms = EXCLUDED.publisher_platforms,
-                        collation_id = EXCLUDED.collation_id, collation_count = EXCLUDED.collation_count,
-                        title = EXCLUDED.title, body = EXCLUDED.body, caption = EXCLUDED.caption,
-                        cta_text = EXCLUDED.cta_text, cta_type = EXCLUDED.cta_type,
-                        link_url = EXCLUDED.link_url, link_description = EXCLUDED.link_description,
-                        display_format = EXCLUDED.display_format, copy_text = EXCLUDED.copy_text,
-                        copy_hash = EXCLUDED.copy_hash, snapshot = EXCLUDED.snapshot,
-                        last_seen_at = now()
-                    """,
-                    [json_rows(batch)],
-                )
-                cursor = await conn.execute(
-                    """
-                    INSERT INTO brand_ads (brand_slug, ad_archive_id, last_run_id)
-                    SELECT %s, ad_id, %s FROM unnest(%s::text[]) AS ad_id
-                    ON CONFLICT (brand_slug, ad_archive_id) DO UPDATE SET
-                        last_seen_at = now(), last_run_id = EXCLUDED.last_run_id
-                    RETURNING ad_archive_id, (xmax = 0) AS inserted
-                    """,
-                    [brand_slug, run_id, [row["ad_archive_id"] for row in batch]],
-                )
-                for row in await cursor.fetchall():
-                    (result.new if row["inserted"] else result.updated).append(row["ad_archive_id"])
-        return result
-
     async def stored_slots(self, ad_ids: Sequence[str]) -> set[tuple[str, str]]:
         rows = await self._fetch(
             "SELECT ad_archive_id, slot FROM ad_creatives WHERE ad_archive_id = ANY(%s)", [list(ad_ids)]
@@ -134,10 +83,3 @@ class ScrapeRows(PostgresRows):
             [brand_slug, asset, asset],
         )
         return [ItemOutcome.model_validate(row) for row in rows]
-
-
-def _ad_row(ad: AdRecord) -> dict[str, Any]:
-    row = ad.model_dump(mode="json", exclude={"media"})
-    row["copy_text"] = ad.copy_text
-    row["copy_hash"] = ad.copy_hash
-    return row

@@ -15,9 +15,11 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from brand_pipeline.store.migrate import apply_migrations
+from brand_pipeline.store.postgres.ads import AdRows
 from brand_pipeline.store.postgres.analyses import AnalysisRows
 from brand_pipeline.store.postgres.brands import BrandRows
 from brand_pipeline.store.postgres.checks import CheckRows
+from brand_pipeline.store.postgres.ledger import LedgerRows
 from brand_pipeline.store.postgres.lineage import LineageRows
 from brand_pipeline.store.postgres.personas import PersonaRows
 from brand_pipeline.store.postgres.reporting import ReportingRows
@@ -28,7 +30,9 @@ from brand_pipeline.store.protocol import StoreUnavailable
 _migrated: set[str] = set()
 
 
-class PostgresStore(BrandRows, ScrapeRows, AnalysisRows, PersonaRows, LineageRows, CheckRows, ReportingRows):
+class PostgresStore(
+    BrandRows, AdRows, ScrapeRows, AnalysisRows, PersonaRows, LineageRows, CheckRows, ReportingRows, LedgerRows
+):
     """Intention-named, bulk operations on the brand research tables, over any Postgres."""
 
 
