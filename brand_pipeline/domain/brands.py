@@ -15,4 +15,5 @@ class Brand(BaseModel):
     facebook_page_id: str | None = None
     ad_library_url: str | None = None
     website: str | None = None
+    group: str | None = Field(default=None, max_length=64)  # e.g. a brand and its competitors
     archived_at: datetime | None = None

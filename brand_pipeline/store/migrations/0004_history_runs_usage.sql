@@ -67,3 +67,23 @@ CREATE INDEX model_usage_run ON model_usage (run_id);
 -- make no new call. Older syntheses stay as history; the latest is what people read.
 ALTER TABLE persona_syntheses ADD COLUMN inputs_hash text;
 CREATE INDEX persona_syntheses_inputs ON persona_syntheses (brand_slug, inputs_hash);
+
+-- Brands can be grouped (a brand and its competitors); comparisons run per group.
+ALTER TABLE brands ADD COLUMN brand_group text;
+
+-- New-ads alerts: one per scrape that started enough ads; one not yet delivered is retried by
+-- the brand's next scrape.
+CREATE TABLE alerts (
+    id          bigserial PRIMARY KEY,
+    brand_slug  text NOT NULL REFERENCES brands (slug),
+    scrape_id   bigint NOT NULL REFERENCES scrapes (id),
+    ads_started integer NOT NULL,
+    run_id      text,
+    status      text NOT NULL DEFAULT 'pending',
+    reason      text,
+    attempts    integer NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    sent_at     timestamptz,
+    UNIQUE (scrape_id)
+);
+CREATE INDEX alerts_pending ON alerts (brand_slug) WHERE status <> 'sent';
