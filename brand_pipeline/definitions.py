@@ -1,10 +1,11 @@
 """The one place things are wired: assets, sensors, schedule and resources from the environment.
 
-Secrets (``DATABASE_URL``, ``GEMINI_API_KEY``) reach resources only as ``dg.EnvVar``: the UI shows
-the variable's name, never its value. Every other scalar setting of a resource can be set with an
-environment variable named after it: ``GEMINI_<FIELD>`` for ``GeminiResource`` (e.g.
-``GEMINI_REQUESTS_PER_MINUTE``) and ``BRAND_PIPELINE_<FIELD>`` for ``AdLibraryResource`` (e.g.
-``BRAND_PIPELINE_SOURCE``). See docs/configuration.md.
+Secrets (``DATABASE_URL``, ``GEMINI_API_KEY``, ``APIFY_TOKEN``, ``META_ACCESS_TOKEN``) reach
+resources only as ``dg.EnvVar``: the UI shows the variable's name, never its value. Every other
+setting of a resource can be set with an environment variable named after it: ``GEMINI_<FIELD>``
+for ``GeminiResource`` (e.g. ``GEMINI_REQUESTS_PER_MINUTE``), ``BRAND_PIPELINE_<FIELD>`` for
+``AdLibraryResource`` (e.g. ``BRAND_PIPELINE_SOURCE``), ``BRAND_PIPELINE_APIFY_<FIELD>`` and
+``BRAND_PIPELINE_META_<FIELD>`` for its sources. See docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ import dagster as dg
 
 from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.checks import ALL_CHECKS
-from brand_pipeline.resources.ad_library import AdLibraryResource
+from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.schedules import daily_scrape, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
 from brand_pipeline.settings import pipeline_home, settings_from_env
 
-SECRET_FIELDS = {"api_key", "database_url"}
-_NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors"}
+SECRET_FIELDS = {"api_key", "database_url", "apify_token", "meta_access_token"}
+_NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors", "apify", "meta"}
+
+
+def _secret(variable: str) -> dg.EnvVar | None:
+    """A secret reaches a resource only as a reference: the UI shows the name, never the value."""
+    return dg.EnvVar(variable) if os.environ.get(variable) else None
 
 
 def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableResource]:
@@ -33,16 +39,27 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     on its resource, whose ``open()`` then fails the step with the message (Dagster).
     """
     home = str(pipeline_home())
-    database_url = dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else None
-    api_key = dg.EnvVar("GEMINI_API_KEY") if os.environ.get("GEMINI_API_KEY") else None
+    database_url = _secret("DATABASE_URL")
+    api_key = _secret("GEMINI_API_KEY")
     gemini, gemini_errors = settings_from_env(GeminiResource, "GEMINI_", skip=_NOT_FROM_ENV)
     library, library_errors = settings_from_env(AdLibraryResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
+    apify, apify_errors = settings_from_env(ApifyConfig, "BRAND_PIPELINE_APIFY_")
+    meta, meta_errors = settings_from_env(MetaConfig, "BRAND_PIPELINE_META_")
+    library_errors += apify_errors + meta_errors
     if strict and (gemini_errors or library_errors):
         raise (gemini_errors + library_errors)[0]
     return {
         "supabase": SupabaseResource(database_url=database_url, home=home),
         "gemini": GeminiResource(api_key=api_key, setting_errors=[str(e) for e in gemini_errors], **gemini),
-        "ad_library": AdLibraryResource(home=home, setting_errors=[str(e) for e in library_errors], **library),
+        "ad_library": AdLibraryResource(
+            home=home,
+            apify_token=_secret("APIFY_TOKEN"),
+            meta_access_token=_secret("META_ACCESS_TOKEN"),
+            apify=ApifyConfig(**apify),
+            meta=MetaConfig(**meta),
+            setting_errors=[str(e) for e in library_errors],
+            **library,
+        ),
     }
 
 

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, TOKEN_ENV, ApifySettings, actor_input, run_tag
-from brand_pipeline.sources.base import SourceError, SourceItem
+from brand_pipeline.sources.base import PaidRun, SourceError, SourceItem
+from brand_pipeline.store.protocol import BrandStore
 
 PAGE_SIZE = 1000
 CONSOLE_URL = "https://console.apify.com"
@@ -51,18 +52,8 @@ class ActorRunLedger(Protocol):
         ...
 
 
-class ApifyRunSummary(BaseModel):
-    """The run a scrape read, for the asset's metadata. ``cost_usd`` is the run's cost (Apify's
-    ``usageTotalUsd``, else items × price: ``cost_estimated``); a resumed run (``started_new`` False)
-    was paid for by the step that started it."""
-
-    run_id: str
-    run_url: str
-    status: str
-    items: int
-    cost_usd: float
-    cost_estimated: bool
-    started_new: bool
+# The run a scrape read, as every source that pays for runs reports it.
+ApifyRunSummary = PaidRun
 
 
 class ActorRun(BaseModel):
@@ -93,6 +84,10 @@ class ApifySource:
         self.last_run: ApifyRunSummary | None = None
 
     name = "apify"
+
+    @property
+    def paid_run(self) -> PaidRun | None:
+        return self.last_run
 
     @property
     def complete(self) -> bool:
@@ -234,6 +229,7 @@ class ApifySource:
         estimated = run.usage_total_usd is None
         cost = items * self.settings.usd_per_1000_items / 1000 if estimated else run.usage_total_usd
         self.last_run = ApifyRunSummary(
+            source=self.name,
             run_id=run.id,
             run_url=run.url,
             status=run.status,
@@ -326,3 +322,20 @@ def login_gated_reason(item: Any) -> str | None:
         f"ad {record.ad_archive_id} has no media and no link{shown_as}: the Ad Library shows it only to "
         "logged-in users, so the actor could not read its creative"
     )
+
+
+class StoreRunLedger:
+    """The ledger kept in the store, for one scrape: ``run_key`` is the root Dagster run, so a
+    retried or re-executed step finds the run its first attempt started (and paid for)."""
+
+    def __init__(self, store: BrandStore, run_key: str) -> None:
+        self._store, self._run_key = store, run_key
+
+    async def started_run(self, brand_slug: str) -> str | None:
+        return await self._store.source_run(brand_slug, self._run_key)
+
+    async def record_started_run(self, brand_slug: str, run_id: str, dataset_id: str, tag: str) -> None:
+        await self._store.record_source_run(brand_slug, self._run_key, "apify", run_id, dataset_id, tag)
+
+    async def record_finished_run(self, brand_slug: str, run_id: str, status: str, cost_usd: float, items: int) -> None:
+        await self._store.finish_source_run(brand_slug, self._run_key, run_id, status, cost_usd, items)

@@ -27,12 +27,12 @@ Period = Literal["", "last24h", "last7d", "last14d", "last30d"]
 SortBy = Literal["impressions_desc", "most_recent"]
 
 
-class ApifySettings(BaseModel):
-    """How to reach Apify and what to ask the actor for. The token never shows in repr or dumps."""
+class ApifyScrape(BaseModel):
+    """What to ask the actor for and how to reach Apify: everything but the token. Each field can
+    be set as ``BRAND_PIPELINE_APIFY_<FIELD>``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    token: SecretStr = Field(description=f"Apify API token ({TOKEN_ENV}).")
     actor_id: str = Field(default=DEFAULT_ACTOR_ID, pattern=r"^[\w.-]+(/[\w.-]+)?$")
     api_url: str = Field(default=DEFAULT_API_URL, pattern=r"^https?://", description="API base; /v2 is appended.")
     count: int = Field(default=200, ge=10, description="Most ads scraped per brand (the actor refuses < 10).")
@@ -48,6 +48,12 @@ class ApifySettings(BaseModel):
     read_retries: int = Field(default=4, ge=0, description="Retries of a failed read (status, dataset, listing).")
     retry_backoff_s: float = Field(default=0.5, gt=0, description="First delay between retries; doubles each time.")
     find_run_attempts: int = Field(default=3, ge=1, description="Listings tried to find a run whose start failed.")
+
+
+class ApifySettings(ApifyScrape):
+    """``ApifyScrape`` plus the token, which never shows in repr or dumps."""
+
+    token: SecretStr = Field(description=f"Apify API token ({TOKEN_ENV}).")
 
     @field_validator("token")
     @classmethod

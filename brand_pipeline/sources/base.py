@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from brand_pipeline.domain.brands import Brand
 
 
@@ -23,6 +25,21 @@ class SourceItem:
     error: str | None = None
 
 
+class PaidRun(BaseModel):
+    """The paid run a scrape read (an Apify actor run), for the asset's metadata. ``cost_usd`` is
+    the run's cost (the provider's figure, else items × price: ``cost_estimated``); a resumed run
+    (``started_new`` False) was paid for by the step that started it."""
+
+    source: str
+    run_id: str
+    run_url: str
+    status: str
+    items: int
+    cost_usd: float
+    cost_estimated: bool
+    started_new: bool
+
+
 class AdSource(Protocol):
     @property
     def name(self) -> str:
@@ -33,6 +50,11 @@ class AdSource(Protocol):
     def complete(self) -> bool:
         """After ``items`` ran to its end: whether it listed every ad the brand has, so an ad it did
         not list has stopped (False when, say, the source stopped at a count limit)."""
+        ...
+
+    @property
+    def paid_run(self) -> PaidRun | None:
+        """After ``items``: the paid run it read, if the source works through one."""
         ...
 
     @property

@@ -23,6 +23,7 @@ class FileExportSource:
 
     name = "file"
     complete = True  # an export holds every ad it was made with
+    paid_run = None
 
     @property
     def media_base_dir(self) -> Path:

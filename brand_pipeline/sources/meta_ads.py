@@ -45,30 +45,24 @@ _IDENTITY_SUBCODE = 2332002
 _HTTPX_LOGGER = logging.getLogger("httpx")
 
 
-class MetaAdLibrarySettings(BaseModel):
-    """How to reach the Ad Library API. The token is a ``SecretStr``: never shown in repr or logs."""
+class MetaQuery(BaseModel):
+    """What to ask the Ad Library API for and how to reach it: everything but the token. Each field
+    can be set as ``BRAND_PIPELINE_META_<FIELD>``."""
 
     model_config = ConfigDict(frozen=True)
 
-    access_token: SecretStr = Field(description=f"Graph API user access token ({ACCESS_TOKEN_ENV}).")
     api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
     base_url: str = Field(default="https://graph.facebook.com", pattern=r"^https?://[^/?#]+/?$")
-    reached_countries: list[str] = Field(min_length=1, description="ISO country codes (or ALL) ads reached.")
+    reached_countries: list[str] = Field(default=[], description="ISO country codes (or ALL) ads reached.")
     active_status: Literal["ACTIVE", "INACTIVE", "ALL"] = "ALL"  # research wants stopped ads too
-    delivery_date_min: date | None = None
-    delivery_date_max: date | None = None
+    # ISO dates (YYYY-MM-DD): plain strings, so they are also valid Dagster config.
+    delivery_date_min: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    delivery_date_max: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     page_size: int = Field(default=25, ge=1, le=1000)
     max_retries: int = Field(default=5, ge=0, description="Retries of one page on rate limits and 5xx.")
     backoff_initial_s: float = Field(default=2.0, ge=0)
     backoff_max_s: float = Field(default=120.0, ge=0)
     timeout_s: float = Field(default=60.0, gt=0)
-
-    @field_validator("access_token")
-    @classmethod
-    def _not_blank(cls, token: SecretStr) -> SecretStr:
-        if not token.get_secret_value().strip():
-            raise ValueError(f"is empty (set {ACCESS_TOKEN_ENV})")
-        return token
 
     @field_validator("reached_countries")
     @classmethod
@@ -79,13 +73,33 @@ class MetaAdLibrarySettings(BaseModel):
             raise ValueError(f"not ISO country codes: {', '.join(bad)}")
         return codes
 
+    @field_validator("delivery_date_min", "delivery_date_max", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, date) else value
+
     @field_validator("delivery_date_max")
     @classmethod
-    def _not_before_min(cls, high: date | None, info: ValidationInfo) -> date | None:
+    def _not_before_min(cls, high: str | None, info: ValidationInfo) -> str | None:
         low = info.data.get("delivery_date_min")
         if high and low and high < low:
             raise ValueError(f"is before delivery_date_min ({low})")
         return high
+
+
+class MetaAdLibrarySettings(MetaQuery):
+    """``MetaQuery`` plus the token (a ``SecretStr``: never shown in repr or logs); the API needs
+    at least one reached country."""
+
+    access_token: SecretStr = Field(description=f"Graph API user access token ({ACCESS_TOKEN_ENV}).")
+    reached_countries: list[str] = Field(min_length=1, description="ISO country codes (or ALL) ads reached.")
+
+    @field_validator("access_token")
+    @classmethod
+    def _not_blank(cls, token: SecretStr) -> SecretStr:
+        if not token.get_secret_value().strip():
+            raise ValueError(f"is empty (set {ACCESS_TOKEN_ENV})")
+        return token
 
 
 class GraphError(BaseModel):
@@ -129,6 +143,7 @@ class MetaAdLibrarySource:
     name = "meta"
     # Paging runs to the end or raises, so a scrape that finished listed every ad.
     complete = True
+    paid_run = None  # the API is free to call
 
     @property
     def media_base_dir(self) -> None:
@@ -307,7 +322,7 @@ def archive_query(settings: MetaAdLibrarySettings, page_id: str) -> dict[str, st
         "limit": str(settings.page_size),
     }
     if settings.delivery_date_min:
-        query["ad_delivery_date_min"] = settings.delivery_date_min.isoformat()
+        query["ad_delivery_date_min"] = settings.delivery_date_min
     if settings.delivery_date_max:
-        query["ad_delivery_date_max"] = settings.delivery_date_max.isoformat()
+        query["ad_delivery_date_max"] = settings.delivery_date_max
     return query

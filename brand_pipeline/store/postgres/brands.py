@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.store.postgres.base import PostgresRows, dedupe, json_rows
 
-
 _BRAND = 'slug, name, facebook_page_id, ad_library_url, website, brand_group AS "group", archived_at'
 
 
