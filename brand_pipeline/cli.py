@@ -109,16 +109,33 @@ def demo() -> None:
 @brands_app.command("add")
 def brands_add(
     slug: Annotated[str, typer.Argument(help="Partition key: lower-case letters, digits and dashes.")],
-    name: Annotated[str, typer.Option(help="Display name.")],
-    ad_library_url: Annotated[str | None, typer.Option(help="The brand's Meta Ad Library URL.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the slug).")] = None,
+    ad_library_url: Annotated[
+        str | None, typer.Option(help="The brand's Meta Ad Library URL; its page id is stored too.")
+    ] = None,
     page_id: Annotated[str | None, typer.Option(help="Facebook page id.")] = None,
     website: Annotated[str | None, typer.Option(help="Brand website.")] = None,
+    group: Annotated[str | None, typer.Option(help="Group to compare it in (e.g. a brand and its rivals).")] = None,
 ) -> None:
     """Add (or update) a brand in the brands table and add its partition."""
     from pydantic import ValidationError
 
+    from brand_pipeline.domain.brands import NotAnAdLibraryUrl, page_id_from_ad_library_url
+
+    if ad_library_url:
+        try:
+            page_id = page_id or page_id_from_ad_library_url(ad_library_url)
+        except NotAnAdLibraryUrl as error:
+            raise typer.BadParameter(str(error), param_hint="--ad-library-url") from None
     try:
-        brand = Brand(slug=slug, name=name, ad_library_url=ad_library_url, facebook_page_id=page_id, website=website)
+        brand = Brand(
+            slug=slug,
+            name=name or slug,
+            ad_library_url=ad_library_url,
+            facebook_page_id=page_id,
+            website=website,
+            group=group,
+        )
     except ValidationError as error:
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="SLUG") from None
 
@@ -127,7 +144,56 @@ def brands_add(
 
     with project_instance() as instance:
         register_brands(_supabase(), instance, [brand])
-    console.print(f"added brand [bold]{slug}[/bold] and its partition")
+    found = f" (page id {brand.facebook_page_id})" if brand.facebook_page_id else ""
+    console.print(f"added brand [bold]{slug}[/bold]{found} and its partition")
+
+
+@app.command()
+def scrape(
+    slug: str,
+    fresh: Annotated[bool, typer.Option(help="Start a new paid source run even if this run has one.")] = False,
+) -> None:
+    """Materialise `scraped_ads` for one brand through Dagster and print what changed."""
+    from brand_pipeline.instance import project_instance
+    from brand_pipeline.runs import scrape_partition
+
+    with project_instance() as instance:
+        outcome = scrape_partition(instance, _resources(), slug, fresh=fresh)
+    if not outcome.success:
+        console.print(f"[red]scrape of {slug} failed: {outcome.failure}[/red]")
+        raise typer.Exit(1)
+    c = outcome.counts
+    console.print(
+        f"[bold]{slug}[/bold]: {c['records']} records, {c['ads_new']} new ads, {c['ads_changed']} changed, "
+        f"{c['invalid_records']} invalid; {c['creatives_new']} new creatives, {c['media_failed']} media failed."
+    )
+    console.print(
+        f"since the previous scrape: {c['ads_started']} started, {c['ads_stopped']} stopped, "
+        f"{c['ads_still_running']} still running"
+    )
+    if "source_run_id" in c:
+        console.print(
+            f"source run {c['source_run_id']}: {c['source_run_items']} items, ${c['source_run_cost_usd']:.4f}"
+        )
+
+
+@app.command()
+def costs(slug: Annotated[str | None, typer.Argument(help="One brand; all brands if left out.")] = None) -> None:
+    """What the model calls cost, per brand and model (every call that returned usage)."""
+    rows = _supabase().run_with_store(lambda store: store.model_costs(slug))
+    table = Table("brand", "model", "calls", "input tokens", "output tokens", "cost (USD)", box=box.SIMPLE_HEAD)
+    for row in rows:
+        table.add_row(
+            row.brand_slug,
+            row.model,
+            str(row.calls),
+            str(row.input_tokens),
+            str(row.output_tokens),
+            f"{row.cost_usd:.4f}",
+        )
+    totals = [str(sum(getattr(r, f) for r in rows)) for f in ("calls", "input_tokens", "output_tokens")]
+    table.add_row("total", "", *totals, f"{sum(r.cost_usd for r in rows):.4f}", style="bold")
+    console.print(table)
 
 
 @brands_app.command("list")

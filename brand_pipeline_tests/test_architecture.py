@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "markdown": set(),
     "aio": set(),
     "settings": set(),
+    "run_tags": set(),
     "store": {"domain", "store"},
     "sources": {"domain", "sources", "store.models", "store.protocol", "markdown", "settings"},
     "analysis": {"domain", "analysis", "store.models", "store.protocol", "markdown"},
@@ -35,7 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "instance": {"settings"},
     "lineage": {"store.models"},
     "registry": {"domain", "partitions", "resources"},
-    "assets": {"assets", "analysis", "sources", "domain", "resources", "partitions", "markdown", "store.models"},
+    "assets": {
+        "assets", "analysis", "sources", "domain", "resources", "partitions", "markdown", "store.models", "run_tags",
+    },
+    "runs": {"assets!", "checks", "partitions", "run_tags"},
     "checks": {"assets!", "domain", "resources", "partitions", "markdown", "store.models"},
     "sensors": {"assets!", "domain", "resources", "partitions", "store.models", "store.protocol"},
     "schedules": {"assets!", "partitions"},
@@ -43,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions"},
     "cli": {
         "domain", "store", "resources", "registry", "instance", "lineage", "analysis.personas", "demo",
-        "definitions", "settings", "partitions",
+        "definitions", "settings", "partitions", "runs",
     },
 }  # fmt: skip
 

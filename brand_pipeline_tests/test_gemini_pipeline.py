@@ -15,9 +15,9 @@ import pytest
 
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads
-from brand_pipeline.assets.personas import FRESH_PERSONAS_TAG
 from brand_pipeline.definitions import defs, resources_from_env
 from brand_pipeline.partitions import brands_partitions
+from brand_pipeline.run_tags import FRESH_PERSONAS_TAG
 from brand_pipeline.sample import read_manifest
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault, GenerateRequest
 from brand_pipeline_tests.helpers import (

@@ -7,9 +7,7 @@ from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
-
-# A run tagged with this (value "true") synthesises anew even when the inputs are unchanged.
-FRESH_PERSONAS_TAG = "brand_pipeline/fresh_personas"
+from brand_pipeline.run_tags import FRESH_PERSONAS_TAG
 
 
 class PersonasConfig(dg.Config):

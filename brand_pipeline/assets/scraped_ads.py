@@ -4,12 +4,11 @@ from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
 from brand_pipeline.sources.base import PaidRun, SourceError
 from brand_pipeline.sources.scrape import scrape_brand
 
 SCRAPE_VERSION = "scrape-2"
-# A run tagged with this (value "true") starts a new paid source run even if this run already has one.
-FRESH_SCRAPE_TAG = "brand_pipeline/fresh_scrape"
 
 
 @dg.asset(

@@ -27,13 +27,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from brand_pipeline.domain.brands import Brand
+from brand_pipeline.domain.brands import Brand, NotAnAdLibraryUrl, page_id_from_ad_library_url
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ad_items import GRAPH_FIELDS, GraphAd, apify_item
 
@@ -300,7 +299,10 @@ def page_id_for(brand: Brand) -> str:
     """The brand's Facebook page id: ``facebook_page_id``, else the Ad Library URL's ``view_all_page_id``."""
     page_id = (brand.facebook_page_id or "").strip()
     if not page_id and brand.ad_library_url:
-        page_id = (parse_qs(urlsplit(brand.ad_library_url).query).get("view_all_page_id") or [""])[0].strip()
+        try:
+            page_id = page_id_from_ad_library_url(brand.ad_library_url) or ""
+        except NotAnAdLibraryUrl as error:
+            raise SourceError(f"brand {brand.slug!r}: {error}") from None
     if not page_id:
         raise SourceError(
             f"brand {brand.slug!r} has no Facebook page id: set its facebook_page_id, or an ad_library_url "

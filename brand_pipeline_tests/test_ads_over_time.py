@@ -1,0 +1,151 @@
+"""Every scrape turns into history: which ads started, stopped or kept running, when each was
+first and last seen and how often, and expired media fetched again once a fresh URL arrives."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import psycopg
+import pytest
+from PIL import Image
+
+from brand_pipeline.assets import scraped_ads
+from brand_pipeline.domain.brands import Brand
+from brand_pipeline.registry import register_brands
+from brand_pipeline.resources.ad_library import AdLibraryResource
+from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline_tests.fakes.cdn import FakeCDN
+from brand_pipeline_tests.helpers import materialize_brand, metadata_of
+
+DAY = 86_400
+START = 1_764_547_200  # 2025-12-01
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def ad(ad_id: str, *, active: bool = True, media: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "ad_archive_id": ad_id,
+        "is_active": active,
+        "start_date": START + int(ad_id) * DAY,
+        "snapshot": {"body": {"text": f"Copy of ad {ad_id}"}, "images": media or []},
+    }
+    if not active:
+        item["end_date"] = START + 40 * DAY
+    return item
+
+
+class Brandscape:
+    """One brand whose export changes between scrapes, scraped through Dagster each time."""
+
+    def __init__(self, database_url: str, tmp_path: Path, instance: dg.DagsterInstance, **library: Any) -> None:
+        self.exports = tmp_path / "exports"
+        self.exports.mkdir()
+        home = str(tmp_path / "home")
+        self.database_url, self.instance = database_url, instance
+        self.resources = {
+            "supabase": SupabaseResource(database_url=database_url, home=home),
+            "ad_library": AdLibraryResource(source="file", export_dir=str(self.exports), home=home, **library),
+            "gemini": GeminiResource(),
+        }
+        register_brands(self.resources["supabase"], instance, [Brand(slug="acme", name="Acme")])
+
+    def scrape(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        (self.exports / "acme.json").write_text(json.dumps(items))
+        result = materialize_brand("acme", self.resources, self.instance, [scraped_ads])
+        assert result.success
+        return metadata_of(result, "scraped_ads")
+
+    def sightings(self) -> dict[str, tuple[Any, ...]]:
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT ad_archive_id, times_seen, first_seen_at, last_seen_at, running, no_longer_seen_at "
+                "FROM brand_ads WHERE brand_slug = 'acme'"
+            ).fetchall()
+        return {row[0]: row[1:] for row in rows}
+
+
+def changes(metadata: dict[str, Any]) -> tuple[int, int, int]:
+    return metadata["ads_started"], metadata["ads_stopped"], metadata["ads_still_running"]
+
+
+def test_three_scrapes_of_a_changing_brand_track_every_ad_over_time(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    brand = Brandscape(database_url, tmp_path, instance)
+    first = brand.scrape([ad("1"), ad("2"), ad("3")])
+    assert changes(first) == (3, 0, 0)
+    after_first = brand.sightings()
+
+    # Ad 2 is reported ended, ad 3 is gone from a complete listing, ad 4 is new.
+    second = brand.scrape([ad("1"), ad("2", active=False), ad("4")])
+    assert changes(second) == (1, 2, 1)
+    assert second["ads_no_longer_seen"] == 1 and second["ads_new"] == 1
+    after_second = brand.sightings()
+
+    # Ad 3 is back; ad 2 (already stopped) is absent and counts as nothing new.
+    third = brand.scrape([ad("1"), ad("3"), ad("4")])
+    assert changes(third) == (1, 0, 2)
+    final = brand.sightings()
+
+    times_seen = {ad_id: row[0] for ad_id, row in final.items()}
+    assert times_seen == {"1": 3, "2": 2, "3": 2, "4": 2}
+    assert final["1"][1] == after_first["1"][1], "first_seen_at never moves"
+    assert final["4"][1] == after_second["4"][1] > after_first["1"][1]
+    assert final["1"][2] > after_second["1"][2] > after_first["1"][2], "last_seen_at moves with each sighting"
+    assert final["2"][2] == after_second["2"][2], "an absent ad keeps its last sighting"
+    assert final["2"][3] is False and final["2"][4] is not None, "no longer seen, not running"
+    assert final["3"][3] is True and final["3"][4] is None, "seen again, running again"
+
+
+def test_an_unchanged_rescrape_rewrites_no_ad_but_records_the_sighting(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    brand = Brandscape(database_url, tmp_path, instance)
+    items = [ad(str(n)) for n in range(1, 30)]
+    brand.scrape(items)
+    with psycopg.connect(database_url) as conn:
+        versions = conn.execute("SELECT ad_archive_id, xmin::text FROM ads ORDER BY 1").fetchall()
+    again = brand.scrape(items)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT ad_archive_id, xmin::text FROM ads ORDER BY 1").fetchall() == versions
+    assert (again["ads_unchanged"], again["ads_changed"], again["ads_new"]) == (29, 0, 0)
+    assert {row[0] for row in brand.sightings().values()} == {2}
+
+    items[0]["snapshot"]["body"]["text"] = "New copy for ad 1"
+    changed = brand.scrape(items)
+    assert (changed["ads_changed"], changed["ads_unchanged"]) == (1, 28)
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 40, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_expired_media_is_fetched_again_when_a_later_scrape_brings_a_fresh_url(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    with FakeCDN() as cdn:
+        local = {"media_hosts": ["127.0.0.1"], "allow_plain_http_media": True, "allow_private_media_hosts": True}
+        brand = Brandscape(database_url, tmp_path, instance, **local)
+        expired = [{"original_image_url": f"{cdn.base_url}/expired?oe=00000001"}]
+        first = brand.scrape([ad("1", media=expired)])
+        assert first["media_expired"] == 1 and first["creatives_new"] == 0
+
+        fresh = [{"original_image_url": cdn.serve("/fresh.png", png(), "image/png") + "?oe=ffffffff"}]
+        second = brand.scrape([ad("1", media=fresh)])
+    assert second["creatives_new"] == 1 and second.get("media_expired", 0) == 0
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM item_outcomes WHERE kind = 'media'").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM ad_creatives WHERE ad_archive_id = '1'").fetchone() == (1,)
