@@ -7,14 +7,20 @@ sample ships its creatives and how a downloaded export can be imported with its 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+import ijson
 
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.sources.base import SourceError, SourceItem
 
 EXPORT_SUFFIXES = (".ndjson", ".jsonl", ".json")
+# Items parsed per hop to the worker thread.
+_BATCH = 500
 
 
 class FileExportSource:
@@ -38,30 +44,50 @@ class FileExportSource:
         raise SourceError(f"no export for brand {brand.slug!r} in {self.folder} (looked for {names})")
 
     async def items(self, brand: Brand) -> AsyncIterator[SourceItem]:
+        """The export's items a batch at a time, parsed in a worker thread: memory stays flat
+        however large the export."""
         path = self.export_for(brand)
-        for item in await asyncio.to_thread(_read_export, path):
-            yield item
+        with path.open("rb") as export:
+            batches = _item_batches(path.name, export)
+            while batch := await asyncio.to_thread(next, batches, None):
+                for item in batch:
+                    yield item
 
 
-def _read_export(path: Path) -> list[SourceItem]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SourceError(f"{path.name} is not valid JSON: {error}") from None
-        if isinstance(data, dict):  # a single item, or {"items": [...]} as some exports wrap it
-            data = data.get("items", [data])
-        if not isinstance(data, list):
-            raise SourceError(f"{path.name} must hold a JSON array of ad items")
-        return [SourceItem(position=f"{path.name}[{index}]", item=item) for index, item in enumerate(data)]
-    items = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def _item_batches(name: str, export: BinaryIO) -> Iterator[list[SourceItem]]:
+    items = _ndjson_items(name, export) if not name.endswith(".json") else _json_items(name, export)
+    while batch := list(itertools.islice(items, _BATCH)):
+        yield batch
+
+
+def _json_items(name: str, export: BinaryIO) -> Iterator[SourceItem]:
+    """A JSON array of items, streamed; also ``{"items": [...]}`` as some exports wrap it, or one
+    item on its own."""
+    head = export.read(64).lstrip()
+    export.seek(0)
+    try:
+        if head.startswith(b"["):
+            for index, item in enumerate(ijson.items(export, "item", use_float=True)):
+                yield SourceItem(position=f"{name}[{index}]", item=item)
+            return
+        if head.startswith(b"{"):
+            data = json.loads(export.read())  # an object: a wrapper or one item
+            if isinstance(data, dict):
+                for index, item in enumerate(data.get("items", [data])):
+                    yield SourceItem(position=f"{name}[{index}]", item=item)
+                return
+    except (ijson.JSONError, json.JSONDecodeError) as error:
+        raise SourceError(f"{name} is not valid JSON: {error}") from None
+    raise SourceError(f"{name} must hold a JSON array of ad items")
+
+
+def _ndjson_items(name: str, export: BinaryIO) -> Iterator[SourceItem]:
+    for number, raw in enumerate(export, start=1):
+        line = raw.decode("utf-8", errors="replace")
         if not line.strip():
             continue
-        position = f"{path.name}:{number}"
+        position = f"{name}:{number}"
         try:
-            items.append(SourceItem(position=position, item=json.loads(line)))
+            yield SourceItem(position=position, item=json.loads(line))
         except json.JSONDecodeError as error:
-            items.append(SourceItem(position=position, error=f"line {number} is not valid JSON: {error.msg}"))
-    return items
+            yield SourceItem(position=position, error=f"line {number} is not valid JSON: {error.msg}")
