@@ -19,7 +19,7 @@ from brand_pipeline.domain.brands import Brand
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sample import SampleManifest, ensure_sample
-from brand_pipeline.store.models import BrandSummary
+from brand_pipeline.store.models import BrandSummary, ModelCost
 
 # Step-by-step event logs belong in the UI; the terminal shows warnings and the summary table.
 _QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -33,6 +33,8 @@ class BrandRun(BaseModel):
     failed_assets: list[str]
     asset_counts: dict[str, dict[str, Any]]
     totals: BrandSummary
+    # Every model call of this run that returned usage, failed steps included (model_usage).
+    usage: list[ModelCost] = []
 
     @property
     def new_items(self) -> int:
@@ -52,9 +54,17 @@ class BrandRun(BaseModel):
 
 
 def model_totals(runs: list[BrandRun]) -> dict[str, float]:
-    """Model outcomes, tokens and estimated cost over every asset of every brand run."""
-    keys = ("model_done", "failed", "input_tokens", "output_tokens", "cost_usd")
-    return {key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values()) for key in keys}
+    """Model outcomes over every asset of every brand run, and the tokens and estimated cost of
+    every call they made — also of steps that failed afterwards (they report no materialisation)."""
+    outcomes = {
+        key: sum(float(counts.get(key, 0)) for run in runs for counts in run.asset_counts.values())
+        for key in ("model_done", "failed")
+    }
+    spent = {
+        key: sum(float(getattr(cost, key)) for run in runs for cost in run.usage)
+        for key in ("input_tokens", "output_tokens", "cost_usd")
+    }
+    return outcomes | spent
 
 
 def sample_brands(manifest: SampleManifest) -> list[Brand]:
@@ -105,6 +115,7 @@ def run_demo(
                 failed_assets=failed,
                 asset_counts=counts,
                 totals=supabase.run_with_store(lambda store, slug=slug: store.brand_summary(slug)),
+                usage=supabase.run_with_store(lambda store, run=result.run_id: store.model_costs(run_ids=[run])),
             )
         )
     return runs

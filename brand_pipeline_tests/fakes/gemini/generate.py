@@ -88,7 +88,10 @@ class GenerateContent:
                 if fault.status == 429:
                     self._stats.incr("quota_rejections")
                 return Answer(fault.status, {}, fault.body)
-        return Answer(200, {}, generate_reply(req, fault, custom, citations))
+        reply = generate_reply(req, fault, custom, citations)
+        usage = reply.get("usageMetadata") or {}
+        self._stats.add_usage(usage.get("promptTokenCount", 0), usage.get("candidatesTokenCount", 0))
+        return Answer(200, {}, reply)
 
     def _fault_or_hook_reply(self, req: GenerateRequest) -> tuple[Fault | None, Any]:
         """The planned fault; without one, the hook's answer (a Fault counts as one)."""

@@ -14,7 +14,8 @@ class FakeStats:
 
     ``generate_calls`` counts authenticated generateContent calls by model (every attempt,
     whatever the answer); ``quota_rejections`` counts 429s (injected and simulated);
-    ``max_concurrent_generate`` is the peak number of generateContent calls in flight.
+    ``max_concurrent_generate`` is the peak number of generateContent calls in flight;
+    ``input_tokens_served`` / ``output_tokens_served`` sum the usage of every reply sent.
     """
 
     generate_calls: collections.Counter[str]
@@ -26,6 +27,8 @@ class FakeStats:
     deletes: int
     gets: int
     auth_failures: int
+    input_tokens_served: int
+    output_tokens_served: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -42,6 +45,8 @@ class FakeStats:
             self.deletes = 0
             self.gets = 0
             self.auth_failures = 0
+            self.input_tokens_served = 0
+            self.output_tokens_served = 0
 
     @property
     def total_generate_calls(self) -> int:
@@ -55,6 +60,11 @@ class FakeStats:
     def count_generate(self, model: str) -> None:
         with self._lock:
             self.generate_calls[model] += 1
+
+    def add_usage(self, input_tokens: int, output_tokens: int) -> None:
+        with self._lock:
+            self.input_tokens_served += input_tokens
+            self.output_tokens_served += output_tokens
 
     def enter_generate(self) -> None:
         with self._lock:
@@ -76,6 +86,8 @@ class FakeStats:
                 "deletes": self.deletes,
                 "gets": self.gets,
                 "auth_failures": self.auth_failures,
+                "input_tokens_served": self.input_tokens_served,
+                "output_tokens_served": self.output_tokens_served,
             }
 
     def __repr__(self) -> str:
