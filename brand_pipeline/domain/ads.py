@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -80,3 +80,18 @@ def copy_hash(text: str) -> str:
 def template_variables(text: str) -> list[str]:
     """Unfilled dynamic-creative placeholders such as ``{{product.name}}``."""
     return sorted(set(_TEMPLATE_VARIABLE.findall(text)))
+
+
+def days_running(
+    start: datetime | None, end: datetime | None, now: datetime, *, is_active: bool | None = None
+) -> float:
+    """How many days an ad has run: from its start to its end, or to ``now`` while it is active.
+
+    The one definition every part uses (scrape, evidence, reports). An active ad runs to ``now``
+    whatever end date it carries (the Ad Library stamps some active ads with the day of the
+    scrape); an end after ``now`` is capped at ``now``; no start date means nothing is known: 0.
+    """
+    if start is None:
+        return 0.0
+    stop = now if is_active or end is None else min(end, now)
+    return max((stop - start) / timedelta(days=1), 0.0)
