@@ -12,7 +12,6 @@ from brand_pipeline.report.personas import persona_section
 from brand_pipeline.report.svg import e
 from brand_pipeline.report.thumbnails import ThumbnailCache
 
-GALLERY_SIZE = 24
 IDS_SHOWN = 4
 
 
@@ -43,7 +42,7 @@ def render_brand_report(report: BrandReportInput, *, thumbnails: ThumbnailCache 
     ads = timed(report.ads, now)
     numbers = headline(ads, now, report.model_spend_usd)
     pictures = Thumbnails(report, thumbnails or ThumbnailCache())
-    gallery_items = longest_running_creatives(ads, GALLERY_SIZE)
+    gallery_items = longest_running_creatives(ads, report.gallery_size)
     cited = {ad_id for persona in report.personas for ad_id in persona.evidence_ad_ids}
     pictures.prepare(
         [c for c, _ in gallery_items]

@@ -111,8 +111,9 @@ def side_by_side(rows: list[ComparisonRow]) -> str:
     if not rows:
         return empty("No brands to compare.")
     head = (
-        "<tr><th>Brand</th><th>Ads seen</th><th>Active now</th><th>Launched, last 8 weeks</th>"
-        "<th>Median run</th><th>Ads with an offer</th><th>Top angles</th></tr>"
+        '<tr><th>Brand</th><th class="num">Ads seen</th><th class="num">Active now</th>'
+        '<th class="num">Launched, last 8 weeks</th><th class="num">Median run</th>'
+        '<th class="num">Ads with an offer</th><th>Top angles</th></tr>'
     )
     body = []
     for r in rows:

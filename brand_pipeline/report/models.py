@@ -66,7 +66,11 @@ class ReportAd(BaseModel):
 class BrandReportInput(BaseModel):
     """Everything one brand's report shows. ``blob_files`` maps a creative's sha256 to a local
     copy of its blob (a missing key shows a placeholder); only which creatives have a file, not
-    where, enters the inputs hash."""
+    where, enters the inputs hash.
+
+    ``generated_at`` is the moment the report describes: every "now" (days running, the last 7
+    days) is measured from it. Pass the time of the brand's latest scrape rather than the clock,
+    and an unchanged store gives an unchanged inputs hash."""
 
     brand_slug: str = Field(pattern=BRAND_SLUG_PATTERN)
     brand_name: str
@@ -77,6 +81,7 @@ class BrandReportInput(BaseModel):
     persona_reason: str | None = None
     model_spend_usd: float = 0.0
     blob_files: dict[str, Path] = {}
+    gallery_size: int = Field(default=24, ge=0)  # the longest-running creatives shown
 
     def inputs_hash(self) -> str:
         payload = self.model_dump(mode="json", exclude={"blob_files"})

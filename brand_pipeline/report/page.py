@@ -81,18 +81,18 @@ figure.chart svg { display:block; width:100%; height:auto; font-family:inherit; 
 .evidence .thumb { border-radius:4px; overflow:hidden; }
 .evidence .badge { font-size:9px; padding:0 4px; left:3px; top:3px; }
 .caption { color:var(--muted); font-size:13px; margin-bottom:12px; }
-table.compare ul { margin:0; padding-left:16px; }
-table.matrix { width:auto; min-width:50%; }
-table.matrix th { text-transform:none; letter-spacing:0; font-size:13px; color:var(--ink); }
-table.matrix td { text-align:center; min-width:110px; }
-table.matrix td.self { color:var(--muted); background:#f5f7fa; }
 table.compare { width:100%; border-collapse:collapse; background:var(--card); font-size:14px;
   border:1px solid var(--line); border-radius:8px; overflow:hidden; }
 table.compare th, table.compare td { padding:8px 10px; border-bottom:1px solid var(--line); text-align:left;
   vertical-align:top; }
 table.compare th { background:#eef2f7; font-size:12px; text-transform:uppercase; letter-spacing:.04em;
   color:var(--muted); }
-table.compare td.num { text-align:right; font-variant-numeric:tabular-nums; }
+table.compare td.num, table.compare th.num { text-align:right; font-variant-numeric:tabular-nums; }
+table.compare ul { margin:0; padding-left:16px; }
+table.matrix { width:auto; min-width:50%; }
+table.matrix tbody th { text-transform:none; letter-spacing:0; font-size:13px; color:var(--ink); }
+table.matrix td { text-align:center; min-width:110px; }
+table.matrix td.self { color:var(--muted); background:#f5f7fa; }
 footer.report { margin-top:36px; color:var(--muted); font-size:12px; border-top:1px solid var(--line);
   padding-top:10px; }
 footer.report code { font-size:11px; }
@@ -102,7 +102,7 @@ footer.report code { font-size:11px; }
   main { max-width:none; padding:0; }
   figure.chart, .creative, .persona, .tile-stat { border-color:#ccd2d9; }
   h2 { break-after:avoid; }
-  .gallery { grid-template-columns:repeat(4,1fr); }
+  .gallery, .tiles { grid-template-columns:repeat(4,1fr); }
 }
 """
 
