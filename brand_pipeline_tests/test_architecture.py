@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"domain", "store"},
     "sources": {"domain", "sources", "store.models", "store.protocol", "markdown", "settings"},
     "analysis": {"domain", "analysis", "store.models", "store.protocol", "markdown"},
+    "report": {"domain", "report", "store.models", "markdown"},
     "resources": {"domain", "store", "sources", "analysis", "sample", "resources", "aio", "settings"},
     "partitions": set(),
     "instance": {"settings"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -89,10 +89,16 @@ def is_running(ad: AdRecord) -> bool:
     return ad.end_date is None
 
 
-def days_running(start: datetime | None, end: datetime | None, last_seen: datetime, *, running: bool) -> float:
-    """How long an ad has run, one way everywhere: from its start to its end date, or to the last
-    scrape that saw it while it is still running (or when it has no end date)."""
+def days_running(
+    start: datetime | None, end: datetime | None, now: datetime, *, is_active: bool | None = None
+) -> float:
+    """How many days an ad has run: from its start to its end, or to ``now`` while it is active.
+
+    The one definition every part uses (scrape, evidence, reports). An active ad runs to ``now``
+    whatever end date it carries (the Ad Library stamps some active ads with the day of the
+    scrape); an end after ``now`` is capped at ``now``; no start date means nothing is known: 0.
+    """
     if start is None:
         return 0.0
-    until = last_seen if running or end is None else end
-    return max(0.0, (until - start).total_seconds() / 86400)
+    stop = now if is_active or end is None else min(end, now)
+    return max((stop - start) / timedelta(days=1), 0.0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from brand_pipeline.domain.ads import days_running
 from brand_pipeline.domain.personas import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.postgres.base import PostgresRows, json_rows
 
@@ -18,15 +19,13 @@ class PersonaRows(PostgresRows):
             cursor = await conn.execute(
                 """
                 SELECT a.ad_archive_id, a.display_format, a.is_active, a.start_date, a.end_date,
-                       GREATEST(0, EXTRACT(EPOCH FROM (COALESCE(a.end_date, now()) - a.start_date)) / 86400.0)
-                           AS days_running,
+                       ba.last_seen_at, ba.running,
                        a.title, a.body, a.cta_text, a.copy_hash,
                        ca.facts AS copy_facts, ca.semantic AS copy_semantic
                 FROM brand_ads ba
                 JOIN ads a ON a.ad_archive_id = ba.ad_archive_id
                 LEFT JOIN copy_analyses ca ON ca.copy_hash = a.copy_hash AND ca.prompt_version = %(copy)s
                 WHERE ba.brand_slug = %(brand)s
-                ORDER BY days_running DESC NULLS LAST, a.ad_archive_id
                 """,
                 {"brand": brand_slug, "copy": copy_version},
             )
@@ -48,13 +47,19 @@ class PersonaRows(PostgresRows):
         by_ad: dict[str, list[dict[str, Any]]] = {}
         for row in creatives:
             by_ad.setdefault(row.pop("ad_archive_id"), []).append(row)
-        return [
+        evidence = [
             EvidenceAd.model_validate(
                 row
-                | {"days_running": float(row["days_running"] or 0), "creatives": by_ad.get(row["ad_archive_id"], [])}
+                | {
+                    "days_running": days_running(
+                        row["start_date"], row["end_date"], row["last_seen_at"], is_active=row["running"]
+                    ),
+                    "creatives": by_ad.get(row["ad_archive_id"], []),
+                }
             )
             for row in ads
         ]
+        return sorted(evidence, key=lambda ad: (-ad.days_running, ad.ad_archive_id))
 
     async def save_persona_synthesis(self, synthesis: PersonaSynthesis) -> int:
         async with self._pool.connection() as conn, conn.transaction():
