@@ -6,6 +6,7 @@ The CLI parses arguments and renders results; the work happens in the modules it
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,9 +16,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from brand_pipeline.interrupts import Interrupted, StopSignals
 from brand_pipeline.store.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:
+    from brand_pipeline.demo import BrandRun
     from brand_pipeline.resources.supabase import SupabaseResource
     from brand_pipeline.store.models import CreativeLineage, PersonaLineage
     from brand_pipeline.store.protocol import BrandStore
@@ -57,24 +60,47 @@ def _embedded() -> EmbeddedPostgres:
 
 @app.command()
 def demo() -> None:
-    """Generate the sample brands, run all five assets for each, and print what was found."""
-    from brand_pipeline.demo import model_totals, run_demo
-    from brand_pipeline.instance import project_instance
-    from brand_pipeline.settings import pipeline_home
+    """Generate the sample brands, run all five assets for each, and print what was found.
+    Ctrl-C (or SIGTERM) stops it; what was analysed is kept, and running it again continues."""
+    with StopSignals() as stop:  # first, so that a signal during the imports below counts too
+        from brand_pipeline.demo import run_demo
+        from brand_pipeline.instance import project_instance
+        from brand_pipeline.settings import pipeline_home
 
-    resources = _resources()
-    home = pipeline_home()
-    console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
-    with project_instance() as instance:
-        runs = run_demo(instance, resources, home, on_brand=lambda slug: console.print(f"· materialising {slug} …"))
+        resources = _resources()
+        home = pipeline_home()
+        console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
+        with project_instance() as instance:
+            runs = run_demo(
+                instance,
+                resources,
+                home,
+                on_brand=lambda slug: console.print(f"· materialising {slug} …"),
+                check_stop=stop.raise_if_received,
+            )
+    print_demo_summary(console, runs, gemini_configured=resources["gemini"].configured)
+    if not all(run.success for run in runs):
+        raise typer.Exit(1)
+
+
+def demo_table(runs: list[BrandRun]) -> Table:
+    """One row per brand, fitting 80 columns: only the brand may wrap (it folds), every other cell
+    is short and whole, and a failure is only counted here (its description: ``print_demo_summary``)."""
     table = Table(
-        title="Sample brands (analysed/found; bad = records or media refused; new = items this run)",
+        title="Sample brands",
+        caption="analysed/found · bad = records or media refused · new = this run",
         box=box.SIMPLE_HEAD,
+        show_edge=False,  # the spaces at the edges and between cells are what the brand needs at 80 columns
+        pad_edge=False,
     )
-    for column in ("brand", "ads", "bad", "videos", "images", "copy", "new", "personas", "result"):
-        table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right", no_wrap=True)
+    table.add_column("brand", overflow="fold")
+    for column in ("ads", "bad", "videos", "images", "copy", "new"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("personas", no_wrap=True)
+    table.add_column("result", no_wrap=True)
     for run in runs:
         t = run.totals
+        failed = len(run.failed_assets) or len(run.failures)
         table.add_row(
             run.slug,
             str(t.ads),
@@ -84,26 +110,37 @@ def demo() -> None:
             f"{t.copies_analysed}/{t.copies}",
             str(run.new_items),
             str(t.personas) if run.persona_status == "done" else run.persona_status,
-            "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
+            "[green]ok[/green]" if run.success else f"[red]failed: {failed}[/red]",
         )
-    console.print(table)
+    return table
+
+
+def print_demo_summary(out: Console, runs: list[BrandRun], *, gemini_configured: bool) -> None:
+    """The table, then what failed and why, then the model's totals."""
+    from brand_pipeline.demo import model_totals
+
+    out.print(demo_table(runs))
+    for run in runs:
+        for step, reason in run.failures.items():
+            out.print(f"[red]{run.slug} · {step} failed:[/red] {reason}", highlight=False)
+        not_run = [asset for asset in run.failed_assets if asset not in run.failures]
+        if not_run and not run.success:
+            out.print(f"{run.slug} · not materialised: {', '.join(not_run)}", highlight=False)
     skipped_copy = sum(run.totals.copies_skipped for run in runs)
     if skipped_copy:
-        console.print(
+        out.print(
             f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}."
         )
-    if resources["gemini"].configured:
+    if gemini_configured:
         model = model_totals(runs)
-        console.print(
+        out.print(
             f"Gemini: {model['model_done']:.0f} analyses done, {model['failed']:.0f} failed; "
             f"{model['input_tokens']:.0f} input / {model['output_tokens']:.0f} output tokens, "
             f"estimated ${model['cost_usd']:.4f}. See `brand-pipeline personas show SLUG`."
         )
     else:
-        console.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
-    console.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
-    if not all(run.success for run in runs):
-        raise typer.Exit(1)
+        out.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
+    out.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
 
 
 @brands_app.command("add")
@@ -253,7 +290,17 @@ def db_status() -> None:
 
 def main() -> None:
     """The ``brand-pipeline`` command. A bad setting or an unreachable database is a short message
-    on stderr and exit status 2, not a traceback."""
+    on stderr and exit status 2, not a traceback; a stop signal during the demo, one line and
+    128 + the signal's number."""
+    try:
+        _run_app()
+    except Interrupted as interrupted:
+        _interrupted(interrupted)
+    except KeyboardInterrupt:  # Ctrl-C while Dagster is still being imported, before any command runs
+        _interrupted(Interrupted(signal.SIGINT))
+
+
+def _run_app() -> None:
     import dagster as dg
 
     from brand_pipeline.settings import SettingError
@@ -266,8 +313,22 @@ def main() -> None:
         _fail(failure.description or str(failure))
 
 
+def _interrupted(interrupted: Interrupted) -> None:
+    _stderr().print(
+        f"brand-pipeline: interrupted ({interrupted.signal_name}); what was done is saved, "
+        "and running the same command again continues where it stopped.",
+        soft_wrap=True,
+        highlight=False,
+    )
+    raise SystemExit(interrupted.exit_status) from None
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]brand-pipeline: {message}[/red]", soft_wrap=True, highlight=False)
+    _stderr().print(f"[red]brand-pipeline: {message}[/red]", soft_wrap=True, highlight=False)
     raise SystemExit(2)
 
 

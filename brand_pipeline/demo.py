@@ -1,7 +1,8 @@
 """The offline demo: the sample brands, scraped, analysed and summarised end to end.
 
 Runs the real assets through Dagster (``materialize``) into the persistent instance, so the runs,
-partitions and materialisations appear in ``dagster dev`` afterwards.
+partitions and materialisations appear in ``dagster dev`` afterwards. A stop signal ends the
+demo: the run in flight is interrupted (see ``interrupts``) and no further brand starts.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.models import BrandSummary
 
-# Step-by-step event logs belong in the UI; the terminal shows warnings and the summary table.
-_QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Step-by-step event logs (and failures' stack traces) belong in the UI; the terminal shows the
+# summary table and each failure's description (``BrandRun.failures``).
+_QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class BrandRun(BaseModel):
@@ -33,6 +35,8 @@ class BrandRun(BaseModel):
     failed_assets: list[str]
     asset_counts: dict[str, dict[str, Any]]
     totals: BrandSummary
+    failures: dict[str, str] = {}
+    """Failed step (an asset, or a check) -> what went wrong, as its failure says."""
 
     @property
     def new_items(self) -> int:
@@ -71,7 +75,13 @@ def run_demo(
     home: Path,
     *,
     on_brand: Callable[[str], None] = lambda slug: None,
+    check_stop: Callable[[], None] = lambda: None,
 ) -> list[BrandRun]:
+    """Materialise every asset for each sample brand, one brand after another.
+
+    ``check_stop`` raises when the demo should stop (a signal arrived); it is asked before each
+    brand and after each run, so an interrupted run is never followed by the next brand's.
+    """
     # Resolved for our own calls; `materialize` gets the resources unresolved, secrets as EnvVar.
     supabase: SupabaseResource = resources["supabase"].process_config_and_initialize()
     manifest = ensure_sample(home / "sample")
@@ -79,6 +89,7 @@ def run_demo(
 
     runs = []
     for slug in slugs:
+        check_stop()
         on_brand(slug)
         result = dg.materialize(
             ALL_ASSETS + ALL_CHECKS,
@@ -89,22 +100,34 @@ def run_demo(
             tags={"brand_pipeline/trigger": "demo"},
             run_config=_QUIET_RUN,
         )
-        counts = {}
-        for asset in ALL_ASSETS:
-            for materialization in result.asset_materializations_for_node(asset.key.to_user_string()):
-                counts[asset.key.to_user_string()] = {
-                    key: value.value
-                    for key, value in materialization.metadata.items()
-                    if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
-                }
-        failed = [a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in counts]
-        runs.append(
-            BrandRun(
-                slug=slug,
-                success=result.success,
-                failed_assets=failed,
-                asset_counts=counts,
-                totals=supabase.run_with_store(lambda store, slug=slug: store.brand_summary(slug)),
-            )
-        )
+        check_stop()
+        runs.append(_brand_run(slug, result, supabase))
     return runs
+
+
+def _brand_run(slug: str, result: dg.ExecuteInProcessResult, supabase: SupabaseResource) -> BrandRun:
+    counts = {}
+    for asset in ALL_ASSETS:
+        for materialization in result.asset_materializations_for_node(asset.key.to_user_string()):
+            counts[asset.key.to_user_string()] = {
+                key: value.value
+                for key, value in materialization.metadata.items()
+                if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
+            }
+    return BrandRun(
+        slug=slug,
+        success=result.success,
+        failed_assets=[a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in counts],
+        asset_counts=counts,
+        totals=supabase.run_with_store(lambda store: store.brand_summary(slug)),
+        failures={event.step_key or "run": _failure_text(event) for event in result.get_step_failure_events()},
+    )
+
+
+def _failure_text(event: dg.DagsterEvent) -> str:
+    """A step failure's description (``dg.Failure``), else the message of the error that caused it."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = (data.error.cause or data.error) if data.error else None
+    return error.message.strip() if error else "failed"

@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "markdown": set(),
     "aio": set(),
     "settings": set(),
+    "interrupts": set(),
     "store": {"domain", "store"},
     "sources": {"domain", "sources", "store.models", "store.protocol", "markdown", "settings"},
     "analysis": {"domain", "analysis", "store.models", "store.protocol", "markdown"},
@@ -35,15 +36,19 @@ ALLOWED: dict[str, set[str]] = {
     "instance": {"settings"},
     "lineage": {"store.models"},
     "registry": {"domain", "partitions", "resources"},
-    "assets": {"assets", "analysis", "sources", "domain", "resources", "partitions", "markdown", "store.models"},
+    "assets": {
+        "assets", "analysis", "sources", "domain", "resources", "partitions", "markdown", "store.models", "interrupts",
+    },
     "checks": {"assets!", "domain", "resources", "partitions", "markdown", "store.models"},
     "sensors": {"assets!", "domain", "resources", "partitions", "store.models", "store.protocol"},
     "schedules": {"assets!", "partitions"},
     "definitions": {"assets!", "checks", "resources", "schedules", "sensors", "settings"},
-    "demo": {"assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions"},
+    "demo": {
+        "assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions", "interrupts",
+    },
     "cli": {
         "domain", "store", "resources", "registry", "instance", "lineage", "analysis.personas", "demo",
-        "definitions", "settings", "partitions",
+        "definitions", "settings", "partitions", "interrupts",
     },
 }  # fmt: skip
 

@@ -4,6 +4,7 @@ from brand_pipeline.analysis.personas import synthesise_personas
 from brand_pipeline.analysis.versions import PROMPT_VERSIONS
 from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -22,6 +23,12 @@ async def personas(
 ) -> dg.MaterializeResult:
     """The brand's customer personas, each citing the ads that evidence it, with the
     longevity-weighted evidence summary they were built from."""
+    return await until_stop_signal(_synthesised(context, supabase, gemini))
+
+
+async def _synthesised(
+    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
+) -> dg.MaterializeResult:
     async with supabase.open() as storage, gemini.open() as analyser:
         report = await synthesise_personas(
             context.partition_key,

@@ -1,6 +1,7 @@
 import dagster as dg
 
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -23,6 +24,12 @@ async def scraped_ads(
 
     Bad records and unusable media are recorded per item (see `item_outcomes`), never fatal.
     """
+    return await until_stop_signal(_scraped(context, supabase, ad_library))
+
+
+async def _scraped(
+    context: dg.AssetExecutionContext, supabase: SupabaseResource, ad_library: AdLibraryResource
+) -> dg.MaterializeResult:
     async with supabase.open() as storage, ad_library.open(storage.blobs.staging_dir()) as library:
         brand = await storage.store.ensure_brand(context.partition_key)
         try:
