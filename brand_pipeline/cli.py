@@ -6,15 +6,16 @@ The CLI parses arguments and renders results; the work happens in the modules it
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from brand_pipeline.interrupts import Interrupted, StopSignals
 from brand_pipeline.store.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:
@@ -57,51 +58,27 @@ def _embedded() -> EmbeddedPostgres:
 
 @app.command()
 def demo() -> None:
-    """Generate the sample brands, run all five assets for each, and print what was found."""
-    from brand_pipeline.demo import model_totals, run_demo
-    from brand_pipeline.instance import project_instance
-    from brand_pipeline.settings import pipeline_home
+    """Generate the sample brands, run all five assets for each, and print what was found.
+    Ctrl-C (or SIGTERM) stops it; what was analysed is kept, and running it again continues."""
+    with StopSignals() as stop:  # first, so that a signal during the imports below counts too
+        from brand_pipeline.demo import run_demo
+        from brand_pipeline.instance import project_instance
+        from brand_pipeline.settings import pipeline_home
 
-    resources = _resources()
-    home = pipeline_home()
-    console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
-    with project_instance() as instance:
-        runs = run_demo(instance, resources, home, on_brand=lambda slug: console.print(f"· materialising {slug} …"))
-    table = Table(
-        title="Sample brands (analysed/found; bad = records or media refused; new = items this run)",
-        box=box.SIMPLE_HEAD,
-    )
-    for column in ("brand", "ads", "bad", "videos", "images", "copy", "new", "personas", "result"):
-        table.add_column(column, justify="left" if column in ("brand", "personas", "result") else "right", no_wrap=True)
-    for run in runs:
-        t = run.totals
-        table.add_row(
-            run.slug,
-            str(t.ads),
-            str(t.bad_items),
-            f"{t.videos_analysed}/{t.videos}",
-            f"{t.images_analysed}/{t.images}",
-            f"{t.copies_analysed}/{t.copies}",
-            str(run.new_items),
-            str(t.personas) if run.persona_status == "done" else run.persona_status,
-            "[green]ok[/green]" if run.success else f"[red]failed: {', '.join(run.failed_assets)}[/red]",
-        )
-    console.print(table)
-    skipped_copy = sum(run.totals.copies_skipped for run in runs)
-    if skipped_copy:
-        console.print(
-            f"{skipped_copy} ad copies were skipped: they still hold template variables like {{{{product.name}}}}."
-        )
-    if resources["gemini"].configured:
-        model = model_totals(runs)
-        console.print(
-            f"Gemini: {model['model_done']:.0f} analyses done, {model['failed']:.0f} failed; "
-            f"{model['input_tokens']:.0f} input / {model['output_tokens']:.0f} output tokens, "
-            f"estimated ${model['cost_usd']:.4f}. See `brand-pipeline personas show SLUG`."
-        )
-    else:
-        console.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
-    console.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
+        resources = _resources()
+        home = pipeline_home()
+        console.print(f"[bold]brand_pipeline demo[/bold] · data in {home}")
+        with project_instance() as instance:
+            runs = run_demo(
+                instance,
+                resources,
+                home,
+                on_brand=lambda slug: console.print(f"· materialising {slug} …"),
+                check_stop=stop.raise_if_received,
+            )
+    from brand_pipeline.cli_tables import print_demo_summary
+
+    print_demo_summary(console, runs, gemini_configured=resources["gemini"].configured)
     if not all(run.success for run in runs):
         raise typer.Exit(1)
 
@@ -181,19 +158,9 @@ def scrape(
 def costs(slug: Annotated[str | None, typer.Argument(help="One brand; all brands if left out.")] = None) -> None:
     """What the model calls cost, per brand and model (every call that returned usage)."""
     rows = _supabase().run_with_store(lambda store: store.model_costs(slug))
-    table = Table("brand", "model", "calls", "input tokens", "output tokens", "cost (USD)", box=box.SIMPLE_HEAD)
-    for row in rows:
-        table.add_row(
-            row.brand_slug,
-            row.model,
-            str(row.calls),
-            str(row.input_tokens),
-            str(row.output_tokens),
-            f"{row.cost_usd:.4f}",
-        )
-    totals = [str(sum(getattr(r, f) for r in rows)) for f in ("calls", "input_tokens", "output_tokens")]
-    table.add_row("total", "", *totals, f"{sum(r.cost_usd for r in rows):.4f}", style="bold")
-    console.print(table)
+    from brand_pipeline.cli_tables import costs_table
+
+    console.print(costs_table(rows))
 
 
 @brands_app.command("list")
@@ -319,7 +286,17 @@ def db_status() -> None:
 
 def main() -> None:
     """The ``brand-pipeline`` command. A bad setting or an unreachable database is a short message
-    on stderr and exit status 2, not a traceback."""
+    on stderr and exit status 2, not a traceback; a stop signal during the demo, one line and
+    128 + the signal's number."""
+    try:
+        _run_app()
+    except Interrupted as interrupted:
+        _interrupted(interrupted)
+    except KeyboardInterrupt:  # Ctrl-C while Dagster is still being imported, before any command runs
+        _interrupted(Interrupted(signal.SIGINT))
+
+
+def _run_app() -> None:
     import dagster as dg
 
     from brand_pipeline.settings import SettingError
@@ -332,8 +309,22 @@ def main() -> None:
         _fail(failure.description or str(failure))
 
 
+def _interrupted(interrupted: Interrupted) -> None:
+    _stderr().print(
+        f"brand-pipeline: interrupted ({interrupted.signal_name}); what was done is saved, "
+        "and running the same command again continues where it stopped.",
+        soft_wrap=True,
+        highlight=False,
+    )
+    raise SystemExit(interrupted.exit_status) from None
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]brand-pipeline: {message}[/red]", soft_wrap=True, highlight=False)
+    _stderr().print(f"[red]brand-pipeline: {message}[/red]", soft_wrap=True, highlight=False)
     raise SystemExit(2)
 
 

@@ -1,7 +1,8 @@
 """The offline demo: the sample brands, scraped, analysed and summarised end to end.
 
 Runs the real assets through Dagster (``materialize``) into the persistent instance, so the runs,
-partitions and materialisations appear in ``dagster dev`` afterwards.
+partitions and materialisations appear in ``dagster dev`` afterwards. A stop signal ends the
+demo: the run in flight is interrupted (see ``interrupts``) and no further brand starts.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.runs import PartitionRun, materialise_partition
 from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.models import BrandSummary, ModelCost
-
-# Step-by-step event logs belong in the UI; the terminal shows warnings and the summary table.
-_QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 class BrandRun(BaseModel):
@@ -35,6 +34,8 @@ class BrandRun(BaseModel):
     totals: BrandSummary
     # Every model call of this run that returned usage, failed steps included (model_usage).
     usage: list[ModelCost] = []
+    failures: dict[str, str] = {}
+    """Failed step (an asset, or a check) -> what went wrong, as its failure says."""
 
     @property
     def new_items(self) -> int:
@@ -81,7 +82,13 @@ def run_demo(
     home: Path,
     *,
     on_brand: Callable[[str], None] = lambda slug: None,
+    check_stop: Callable[[], None] = lambda: None,
 ) -> list[BrandRun]:
+    """Materialise every asset for each sample brand, one brand after another.
+
+    ``check_stop`` raises when the demo should stop (a signal arrived); it is asked before each
+    brand and after each run, so an interrupted run is never followed by the next brand's.
+    """
     # Resolved for our own calls; `materialize` gets the resources unresolved, secrets as EnvVar.
     supabase: SupabaseResource = resources["supabase"].process_config_and_initialize()
     manifest = ensure_sample(home / "sample")
@@ -89,33 +96,23 @@ def run_demo(
 
     runs = []
     for slug in slugs:
+        check_stop()
         on_brand(slug)
-        result = dg.materialize(
-            ALL_ASSETS + ALL_CHECKS,
-            partition_key=slug,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            tags={"brand_pipeline/trigger": "demo"},
-            run_config=_QUIET_RUN,
+        run = materialise_partition(
+            instance, resources, slug, ALL_ASSETS + ALL_CHECKS, {"brand_pipeline/trigger": "demo"}
         )
-        counts = {}
-        for asset in ALL_ASSETS:
-            for materialization in result.asset_materializations_for_node(asset.key.to_user_string()):
-                counts[asset.key.to_user_string()] = {
-                    key: value.value
-                    for key, value in materialization.metadata.items()
-                    if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
-                }
-        failed = [a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in counts]
-        runs.append(
-            BrandRun(
-                slug=slug,
-                success=result.success,
-                failed_assets=failed,
-                asset_counts=counts,
-                totals=supabase.run_with_store(lambda store, slug=slug: store.brand_summary(slug)),
-                usage=supabase.run_with_store(lambda store, run=result.run_id: store.model_costs(run_ids=[run])),
-            )
-        )
+        check_stop()
+        runs.append(_brand_run(run, supabase))
     return runs
+
+
+def _brand_run(run: PartitionRun, supabase: SupabaseResource) -> BrandRun:
+    return BrandRun(
+        slug=run.slug,
+        success=run.success,
+        failed_assets=[a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in run.asset_counts],
+        asset_counts=run.asset_counts,
+        totals=supabase.run_with_store(lambda store: store.brand_summary(run.slug)),
+        failures=run.failures,
+        usage=supabase.run_with_store(lambda store: store.model_costs(run_ids=[run.run_id])),
+    )

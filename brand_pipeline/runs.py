@@ -13,8 +13,9 @@ from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.partitions import add_brand_partitions
 from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
 
-# Step-by-step event logs belong in the UI; the terminal shows warnings and the summary.
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Step-by-step event logs (and failures' stack traces) belong in the UI; the terminal shows the
+# summary and each failure's description (``PartitionRun.failures``).
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class PartitionRun(BaseModel):
@@ -24,7 +25,11 @@ class PartitionRun(BaseModel):
     run_id: str
     success: bool
     asset_counts: dict[str, dict[str, Any]]
-    failure: str | None = None
+    failures: dict[str, str] = {}  # failed step (an asset, or a check) -> what went wrong
+
+    @property
+    def failure(self) -> str | None:
+        return next(iter(self.failures.values()), None)
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -56,14 +61,17 @@ def materialise_partition(
                 for key, value in materialization.metadata.items()
                 if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
             }
-    failures = result.get_step_failure_events()
-    failure = None
-    if failures:
-        data = failures[0].step_failure_data
-        failure = (data.user_failure_data.description if data.user_failure_data else None) or (
-            data.error.message.strip() if data.error else "failed"
-        )
-    return PartitionRun(slug=slug, run_id=result.run_id, success=result.success, asset_counts=counts, failure=failure)
+    failures = {event.step_key or "run": _failure_text(event) for event in result.get_step_failure_events()}
+    return PartitionRun(slug=slug, run_id=result.run_id, success=result.success, asset_counts=counts, failures=failures)
+
+
+def _failure_text(event: dg.DagsterEvent) -> str:
+    """A step failure's description (``dg.Failure``), else the message of the error that caused it."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = (data.error.cause or data.error) if data.error else None
+    return error.message.strip() if error else "failed"
 
 
 def scrape_partition(

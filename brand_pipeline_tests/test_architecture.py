@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "aio": set(),
     "settings": set(),
     "run_tags": set(),
+    "interrupts": set(),
     "store": {"domain", "store"},
     "sources": {"domain", "sources", "store.models", "store.protocol", "markdown", "settings"},
     "analysis": {"domain", "analysis", "store.models", "store.protocol", "markdown"},
@@ -39,16 +40,21 @@ ALLOWED: dict[str, set[str]] = {
     "registry": {"domain", "partitions", "resources"},
     "assets": {
         "assets", "analysis", "sources", "domain", "resources", "partitions", "markdown", "store.models", "run_tags",
+        "interrupts",
     },
     "runs": {"assets!", "checks", "partitions", "run_tags"},
+    "cli_tables": {"demo", "store.models"},
     "checks": {"assets!", "domain", "resources", "partitions", "markdown", "store.models"},
     "sensors": {"assets!", "domain", "resources", "partitions", "store.models", "store.protocol"},
     "schedules": {"assets!", "partitions"},
     "definitions": {"assets!", "checks", "resources", "schedules", "sensors", "settings"},
-    "demo": {"assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions"},
+    "demo": {
+        "assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions", "interrupts",
+        "runs",
+    },
     "cli": {
         "domain", "store", "resources", "registry", "instance", "lineage", "analysis.personas", "demo",
-        "definitions", "settings", "partitions", "runs",
+        "definitions", "settings", "partitions", "runs", "interrupts", "cli_tables",
     },
 }  # fmt: skip
 

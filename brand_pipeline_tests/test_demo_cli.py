@@ -15,6 +15,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 CLI = [sys.executable, "-m", "brand_pipeline.cli"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -34,7 +35,8 @@ def _rows(output: str) -> dict[str, list[str]]:
 @pytest.fixture
 def user_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "GEMINI_", "DATABASE_URL"))}
-    env |= {"BRAND_PIPELINE_HOME": str(tmp_path / "home"), "COLUMNS": "120"}
+    # PYTHONPATH: this checkout's package, not whichever one is installed (`-m` adds only the cwd).
+    env |= {"BRAND_PIPELINE_HOME": str(tmp_path / "home"), "COLUMNS": "120", "PYTHONPATH": str(ROOT)}
     return env
 
 

@@ -109,16 +109,38 @@ async def collect_analyses(
     max_failed_share: float,
 ) -> AnalysisReport:
     """Run ``analyses`` concurrently, count and save each result as it completes (in batches),
-    then fail the step only if more than ``max_failed_share`` of the items failed."""
-    pending: list[Row] = []
-    for finished in asyncio.as_completed(list(analyses)):
-        row = await finished
-        report.add(row, preview(row))
-        pending.append(row)
-        if len(pending) >= SAVE_EVERY:
-            await save(pending)
-            pending = []
-    if pending:
-        await save(pending)
+    then fail the step only if more than ``max_failed_share`` of the items failed.
+
+    Cancelled (a stop signal) or broken by an error, it cancels the analyses still running, so no
+    further model call starts, and saves every result that had already arrived before unwinding.
+    """
+    order = {task: i for i, task in enumerate(asyncio.ensure_future(a) for a in analyses)}
+    remaining, unsaved = set(order), []
+    try:
+        while remaining:
+            done, _ = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=order.__getitem__):
+                remaining.discard(task)
+                unsaved.append(_counted(report, task.result(), preview))
+            if len(unsaved) >= SAVE_EVERY:
+                await save(unsaved)
+                unsaved = []
+    except BaseException:
+        for task in remaining:
+            task.cancel()
+        await asyncio.gather(*remaining, return_exceptions=True)
+        # Saves are upserts: rows of a save cut short by the cancellation are simply written again.
+        arrived = [t for t in sorted(remaining, key=order.__getitem__) if not t.cancelled() and not t.exception()]
+        unsaved += [_counted(report, task.result(), preview) for task in arrived]
+        if unsaved:
+            await save(unsaved)
+        raise
+    if unsaved:
+        await save(unsaved)
     report.raise_if_too_many_failed(max_failed_share)
     return report
+
+
+def _counted(report: AnalysisReport, row: Row, preview: Callable[[Row], dict[str, Any]]) -> Row:
+    report.add(row, preview(row))
+    return row

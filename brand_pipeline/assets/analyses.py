@@ -10,6 +10,7 @@ from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scraped_ads import scraped_ads
 from brand_pipeline.domain.kinds import AnalysisKind
+from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import Storage, SupabaseResource
@@ -25,7 +26,17 @@ async def _analysed(
     gemini: GeminiResource,
     analyse: Callable[[Storage, Analyser], Awaitable[AnalysisReport]],
 ) -> dg.MaterializeResult:
-    """Open the store and the model, run one analysis, report it (or fail with its counts)."""
+    """Open the store and the model, run one analysis, report it (or fail with its counts).
+    A stop signal cancels it: the results that arrived are saved and no further call starts."""
+    return await until_stop_signal(_analysed_until_done(context, supabase, gemini, analyse))
+
+
+async def _analysed_until_done(
+    context: dg.AssetExecutionContext,
+    supabase: SupabaseResource,
+    gemini: GeminiResource,
+    analyse: Callable[[Storage, Analyser], Awaitable[AnalysisReport]],
+) -> dg.MaterializeResult:
     async with supabase.open() as storage, gemini.open() as analyser:
         try:
             report = await analyse(storage, analyser)

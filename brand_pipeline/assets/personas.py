@@ -4,6 +4,7 @@ from brand_pipeline.analysis.personas import synthesise_personas
 from brand_pipeline.analysis.versions import PROMPT_VERSIONS
 from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -28,6 +29,12 @@ async def personas(
     """The brand's customer personas, each citing the ads that evidence it, with the
     longevity-weighted evidence summary they were built from. Unchanged inputs make no new call."""
     fresh = config.fresh_synthesis or context.run.tags.get(FRESH_PERSONAS_TAG) == "true"
+    return await until_stop_signal(_synthesised(context, supabase, gemini, fresh=fresh))
+
+
+async def _synthesised(
+    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource, *, fresh: bool
+) -> dg.MaterializeResult:
     async with supabase.open() as storage, gemini.open() as analyser:
         report = await synthesise_personas(
             context.partition_key,

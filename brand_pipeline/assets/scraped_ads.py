@@ -1,6 +1,7 @@
 import dagster as dg
 
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -27,6 +28,12 @@ async def scraped_ads(
     paid source run (Apify) is recorded before it is waited for: a retried or re-executed step
     reads that run again instead of paying for another.
     """
+    return await until_stop_signal(_scraped(context, supabase, ad_library))
+
+
+async def _scraped(
+    context: dg.AssetExecutionContext, supabase: SupabaseResource, ad_library: AdLibraryResource
+) -> dg.MaterializeResult:
     run_key = context.run.root_run_id or context.run.run_id
     fresh = context.run.tags.get(FRESH_SCRAPE_TAG) == "true"
     async with supabase.open() as storage:
