@@ -77,4 +77,4 @@ def test_in_dagster_a_bad_setting_is_the_steps_failure_description(
     data = failure.step_failure_data
     description = data.user_failure_data.description if data.user_failure_data else data.error.message
     assert "BRAND_PIPELINE_SOURCE='nonsense'" in description
-    assert "'sample' or 'file'" in description
+    assert "'sample', 'file', 'apify' or 'meta'" in description
