@@ -37,6 +37,7 @@ async def analyse_copies(
         save=store.save_copy_analyses,
         preview=_preview,
         max_failed_share=max_failed_share,
+        outage=lambda: analyser.outage,
     )
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from brand_pipeline.analysis.evidence import evidence_block, evidence_markdown, evidence_summary
 from brand_pipeline.analysis.prompts import PROMPTS
 from brand_pipeline.analysis.schemas import PersonaSet
-from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.analysis.semantic import Analyser, ModelUnreachable
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.domain.personas import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.protocol import BrandStore
@@ -43,7 +43,10 @@ class PersonaReport(BaseModel):
 async def synthesise_personas(
     brand_slug: str, *, store: BrandStore, analyser: Analyser, run_id: str, max_evidence_ads: int = 80
 ) -> PersonaReport:
-    """Read the brand's evidence, synthesise its personas under the rule, store and report them."""
+    """Read the brand's evidence, synthesise its personas under the rule, store and report them.
+
+    Raises ``ModelUnreachable`` when the model endpoint cannot be reached; nothing is stored then,
+    so the brand's latest personas stay the last real ones."""
     ads = await store.brand_evidence(
         brand_slug,
         video_version=analysis_version("video"),
@@ -51,6 +54,8 @@ async def synthesise_personas(
         copy_version=analysis_version("copy"),
     )
     synthesis = await personas_from_evidence(brand_slug, ads, analyser=analyser, max_evidence_ads=max_evidence_ads)
+    if analyser.outage is not None:
+        raise ModelUnreachable(analyser.outage)
     await store.save_persona_synthesis(synthesis.model_copy(update={"run_id": run_id}))
     stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
     return PersonaReport(brand=brand_slug, synthesis=stored or synthesis)
