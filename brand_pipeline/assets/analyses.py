@@ -7,6 +7,7 @@ from brand_pipeline.analysis.creatives import analyse_creatives
 from brand_pipeline.analysis.report import AnalysisFailed, AnalysisReport
 from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
+from brand_pipeline.assets.interrupts import interruptible
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scraped_ads import scraped_ads
 from brand_pipeline.domain.kinds import AnalysisKind
@@ -25,15 +26,20 @@ async def _analysed(
     gemini: GeminiResource,
     analyse: Callable[[Storage, Analyser], Awaitable[AnalysisReport]],
 ) -> dg.MaterializeResult:
-    """Open the store and the model, run one analysis, report it (or fail with its counts)."""
-    async with supabase.open() as storage, gemini.open() as analyser:
-        try:
-            report = await analyse(storage, analyser)
-        except AnalysisFailed as error:
-            raise dg.Failure(
-                description=str(error),
-                metadata=report_metadata(context, error.report.counts(), error.report.markdown()),
-            ) from None
+    """Open the store and the model, run one analysis, report it (or fail with its counts).
+    An interrupt cancels it cleanly: what arrived is saved, every client closed."""
+
+    async def run() -> AnalysisReport:
+        async with supabase.open() as storage, gemini.open() as analyser:
+            return await analyse(storage, analyser)
+
+    try:
+        report = await interruptible(run())
+    except AnalysisFailed as error:
+        raise dg.Failure(
+            description=str(error),
+            metadata=report_metadata(context, error.report.counts(), error.report.markdown()),
+        ) from None
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))
 
 

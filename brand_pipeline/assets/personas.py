@@ -1,8 +1,10 @@
 import dagster as dg
 
-from brand_pipeline.analysis.personas import synthesise_personas
+from brand_pipeline.analysis.personas import PersonaReport, synthesise_personas
+from brand_pipeline.analysis.semantic import ModelUnreachable
 from brand_pipeline.analysis.versions import PROMPT_VERSIONS
 from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
+from brand_pipeline.assets.interrupts import interruptible
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
@@ -22,12 +24,19 @@ async def personas(
 ) -> dg.MaterializeResult:
     """The brand's customer personas, each citing the ads that evidence it, with the
     longevity-weighted evidence summary they were built from."""
-    async with supabase.open() as storage, gemini.open() as analyser:
-        report = await synthesise_personas(
-            context.partition_key,
-            store=storage.store,
-            analyser=analyser,
-            run_id=context.run.run_id,
-            max_evidence_ads=gemini.max_evidence_ads,
-        )
+
+    async def run() -> PersonaReport:
+        async with supabase.open() as storage, gemini.open() as analyser:
+            return await synthesise_personas(
+                context.partition_key,
+                store=storage.store,
+                analyser=analyser,
+                run_id=context.run.run_id,
+                max_evidence_ads=gemini.max_evidence_ads,
+            )
+
+    try:
+        report = await interruptible(run())
+    except ModelUnreachable as error:
+        raise dg.Failure(description=str(error)) from None
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))
