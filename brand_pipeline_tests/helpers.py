@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,17 @@ def metadata_of(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
 def store_call(resources: dict[str, Any], method: str, *args: Any, **kwargs: Any) -> Any:
     """Call one store method in its own event loop (as sensors and the CLI do)."""
     return resources["supabase"].run_with_store(lambda store: getattr(store, method)(*args, **kwargs))
+
+
+def write_copy_export(folder: Path, slug: str, count: int) -> None:
+    """A brand whose ads carry only copy: one distinct text per ad."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = [
+        {
+            "ad_archive_id": str(9000 + i),
+            "start_date": 1767225600,
+            "snapshot": {"body": {"text": f"Offer number {i}: save {i}% today."}},
+        }
+        for i in range(count)
+    ]
+    (folder / f"{slug}.ndjson").write_text("\n".join(json.dumps(item) for item in items) + "\n")

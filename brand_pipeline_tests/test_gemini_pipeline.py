@@ -26,6 +26,7 @@ from brand_pipeline_tests.helpers import (
     register_sample_brands,
     resources_for,
     store_call,
+    write_copy_export,
 )
 
 FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "requests_per_minute": 6000}
@@ -45,20 +46,6 @@ def fake() -> FakeGemini:
 
 def with_gemini(database_url: str, home: Path, export_dir: Path, fake: FakeGemini, **extra) -> dict:
     return resources_for(database_url, home, export_dir, api_key=fake.api_key, base_url=fake.base_url, **(FAST | extra))
-
-
-def write_copy_export(folder: Path, slug: str, count: int) -> None:
-    """A brand whose ads carry only copy: one distinct text per ad."""
-    folder.mkdir(parents=True, exist_ok=True)
-    items = [
-        {
-            "ad_archive_id": str(9000 + i),
-            "start_date": 1767225600,
-            "snapshot": {"body": {"text": f"Offer number {i}: save {i}% today."}},
-        }
-        for i in range(count)
-    ]
-    (folder / f"{slug}.ndjson").write_text("\n".join(json.dumps(item) for item in items) + "\n")
 
 
 def test_with_a_key_every_sample_brand_gets_analyses_and_personas_that_cite_its_ads(

@@ -38,6 +38,7 @@ async def analyse_copies(
         save=saving_usage(store, store.save_copy_analyses, brand_slug=brand_slug, asset=report.asset),
         preview=_preview,
         max_failed_share=max_failed_share,
+        outage=lambda: analyser.outage,
     )
 
 

@@ -2,7 +2,7 @@
 
 Each creative (by sha256) is analysed once per analysis version, however many ads or brands use
 it; only creatives with no row yet (or with a retryable model outcome, when a model is configured)
-are processed. Results are saved in small batches as they complete, so a killed run loses little.
+are processed. Each result is saved as it arrives, so a killed run loses only the calls in flight.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ async def analyse_creatives(
         save=saving_usage(store, store.save_analyses, brand_slug=brand_slug, asset=report.asset),
         preview=_preview,
         max_failed_share=max_failed_share,
+        outage=lambda: analyser.outage,
     )
 
 

@@ -4,6 +4,9 @@
   call of a run shares them (an in-process run's steps share its loop).
 - Retries (``tenacity``) on 429, 5xx, timeouts and dropped connections, with exponential backoff
   that waits at least the ``retryDelay`` the server asks for (the SDK ignores it); bounded attempts.
+- An endpoint that cannot be reached at all (refused, no DNS) opens the run's circuit breaker
+  (``gemini_breaker``) after a few tries: every call then fails at once and ``outage`` says why,
+  so the step fails in seconds, not after every item's backoff.
 - A deadline on every call. Replies are validated against our pydantic schema ourselves (the SDK
   leaves ``parsed`` empty without a word); a cut or invalid reply is retried once with more output
   room, and its raw text is kept either way.
@@ -33,6 +36,7 @@ from google.genai import errors, types
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from brand_pipeline.analysis.gemini_breaker import EndpointBreaker, connect_failure, run_breaker
 from brand_pipeline.analysis.gemini_settings import GeminiSettings
 from brand_pipeline.analysis.prompts import PROMPTS, Prompt
 from brand_pipeline.domain.analysis import SemanticResult
@@ -108,14 +112,29 @@ class _Usage:
 
 
 class GeminiAnalyser:
-    def __init__(self, client: genai_client.AsyncClient, settings: GeminiSettings, *, secret: str) -> None:
+    def __init__(
+        self, client: genai_client.AsyncClient, settings: GeminiSettings, *, secret: str, endpoint: str
+    ) -> None:
         self._client = client
         self._settings = settings
         self._secret = secret
+        self._endpoint = endpoint  # host:port, for the breaker and its message
 
     @property
     def enabled(self) -> bool:
         return True
+
+    @property
+    def outage(self) -> str | None:
+        return self._breaker().outage
+
+    def _breaker(self) -> EndpointBreaker:
+        return run_breaker(self._endpoint, self._settings.max_connect_failures)
+
+    def _raise_if_unreachable(self) -> None:
+        outage = self._breaker().outage
+        if outage is not None:
+            raise _Final("transient_error", outage)
 
     def model_for(self, kind: PromptKind) -> str | None:
         return self._settings.models[kind]
@@ -183,11 +202,13 @@ class GeminiAnalyser:
             wait=self._wait,
             retry=retry_if_exception_type(_Retry),
             reraise=True,
+            sleep=self._breaker().sleep,
         )
         async for attempt in retrying:
             with attempt:
+                self._raise_if_unreachable()
                 async with limits.slots:
-                    await limits.rate.acquire()
+                    await self._take_turn(limits.rate)
                     usage.attempts += 1
                     response = await self._call(model, contents, config)
                 tokens = response.usage_metadata
@@ -197,18 +218,44 @@ class GeminiAnalyser:
                 _raise_if_blocked(response)
         return response
 
+    async def _take_turn(self, rate: AsyncLimiter) -> None:
+        """A turn at the run's rate limit, given up as soon as the breaker opens: the calls queued
+        behind a dead endpoint then fail at once instead of one per token interval."""
+        breaker = self._breaker()
+        self._raise_if_unreachable()
+        while not rate.has_capacity():
+            await breaker.sleep(rate.time_period / rate.max_rate)
+            self._raise_if_unreachable()
+        await rate.acquire()  # immediate: there is capacity
+
     async def _call(
         self, model: str, contents: Sequence[Any], config: types.GenerateContentConfig
     ) -> types.GenerateContentResponse:
         try:
             async with asyncio.timeout(self._settings.timeout_s):
-                return await self._client.models.generate_content(model=model, contents=list(contents), config=config)
+                response = await self._client.models.generate_content(
+                    model=model, contents=list(contents), config=config
+                )
         except errors.APIError as error:
+            self._breaker().record_answer()
             raise self._classify(error) from None
         except TimeoutError:
             raise _Retry("transient_error", f"no reply within {self._settings.timeout_s:g} s") from None
         except _TRANSPORT_ERRORS as error:
-            raise _Retry("transient_error", f"connection failed: {type(error).__name__}") from None
+            raise self._transport_failure(error) from None
+        self._breaker().record_answer()
+        return response
+
+    def _transport_failure(self, error: BaseException) -> _Retry | _Final:
+        """A dropped connection is worth a retry; one that could not be made counts towards the breaker."""
+        detail = connect_failure(error)
+        if detail is None:
+            return _Retry("transient_error", f"connection failed: {type(error).__name__}")
+        breaker = self._breaker()
+        breaker.record_connect_failure(detail)
+        if breaker.outage is not None:
+            return _Final("transient_error", breaker.outage)
+        return _Retry("transient_error", f"could not connect to {self._endpoint}: {detail}")
 
     def _classify(self, error: errors.APIError) -> _Retry | _Final:
         message = self._redact(f"HTTP {error.code} {error.status or ''}: {error.message or ''}".strip())
@@ -256,6 +303,7 @@ class GeminiAnalyser:
         model = self._settings.models[prompt.kind]
         uploaded: types.File | None = None
         try:
+            self._raise_if_unreachable()
             uploaded = await self._client.files.upload(
                 file=str(media), config=types.UploadFileConfig(mime_type=mime_type)
             )
@@ -267,8 +315,11 @@ class GeminiAnalyser:
         except errors.APIError as error:
             classified = self._classify(error)
             return self._result(classified.status, f"file upload failed: {classified.reason}", _Usage(), model)
-        except (TimeoutError, *_TRANSPORT_ERRORS) as error:
-            return self._result("transient_error", f"file upload failed: {type(error).__name__}", _Usage(), model)
+        except TimeoutError:
+            return self._result("transient_error", "file upload failed: TimeoutError", _Usage(), model)
+        except _TRANSPORT_ERRORS as error:
+            failure = self._transport_failure(error)
+            return self._result("transient_error", f"file upload failed: {failure.reason}", _Usage(), model)
         finally:
             if uploaded is not None and uploaded.name:
                 try:

@@ -31,6 +31,12 @@ class GeminiSettings(BaseModel):
         default=15 * 1024 * 1024, ge=0, description="Media up to this size go inline; larger via the Files API."
     )
     max_attempts: int = Field(default=5, ge=1, description="Attempts per call on 429, 5xx and timeouts.")
+    max_connect_failures: int = Field(
+        default=3,
+        ge=1,
+        description="Connection failures in a row (refused, host not resolved) after which a run stops calling "
+        "the endpoint and fails.",
+    )
     backoff_initial_s: float = Field(default=2.0, ge=0)
     backoff_max_s: float = Field(default=60.0, ge=0)
     max_output_tokens: int = Field(default=8192, ge=256, description="Doubled once for a reply that was cut off.")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from brand_pipeline.analysis.evidence import evidence_block, evidence_markdown, evidence_summary
 from brand_pipeline.analysis.prompts import PROMPTS
 from brand_pipeline.analysis.schemas import PersonaSet
-from brand_pipeline.analysis.semantic import Analyser
+from brand_pipeline.analysis.semantic import Analyser, ModelUnreachable
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.domain.personas import EvidenceAd, Persona, PersonaSynthesis
 from brand_pipeline.store.models import ModelUsage
@@ -59,7 +59,10 @@ async def synthesise_personas(
 ) -> PersonaReport:
     """Read the brand's evidence and synthesise its personas under the rule, unless the latest
     synthesis was made from the same inputs: then report it as ``unchanged`` and make no call
-    (``fresh`` forces a new synthesis). Every call's usage is recorded, whatever came of it."""
+    (``fresh`` forces a new synthesis). Every call's usage is recorded, whatever came of it.
+
+    Raises ``ModelUnreachable`` when the model endpoint cannot be reached; no synthesis is stored
+    then, so the brand's latest personas stay the last real ones."""
     ads = await store.brand_evidence(
         brand_slug,
         video_version=analysis_version("video"),
@@ -73,9 +76,11 @@ async def synthesise_personas(
         return PersonaReport(brand=brand_slug, synthesis=latest, unchanged=True)
     synthesis = await personas_from_evidence(brand_slug, ads, analyser=analyser, max_evidence_ads=max_evidence_ads)
     synthesis = synthesis.model_copy(update={"run_id": run_id, "inputs_hash": inputs})
-    await store.save_persona_synthesis(synthesis)
-    if synthesis.model:
+    if synthesis.model and synthesis.attempts:
         await store.record_model_usage([_usage(synthesis)])
+    if analyser.outage is not None:
+        raise ModelUnreachable(analyser.outage)
+    await store.save_persona_synthesis(synthesis)
     stored = await store.latest_persona_synthesis(brand_slug)  # with the personas' ids, for lineage
     return PersonaReport(brand=brand_slug, synthesis=stored or synthesis)
 

@@ -13,8 +13,9 @@ from brand_pipeline.markdown import cell
 from brand_pipeline.store.models import CopyAnalysis, CreativeAnalysis
 
 Row = TypeVar("Row", CreativeAnalysis, CopyAnalysis)
-# Rows saved per batch while analysing, so a killed run loses at most this many results.
-SAVE_EVERY = 10
+# After an outage every model call fails at once; items still busy after this (decoding media)
+# are stopped, and a rerun does them.
+OUTAGE_GRACE_S = 1.0
 
 
 class AnalysisFailed(RuntimeError):
@@ -107,40 +108,71 @@ async def collect_analyses(
     save: Callable[[Sequence[Row]], Awaitable[None]],
     preview: Callable[[Row], dict[str, Any]],
     max_failed_share: float,
+    outage: Callable[[], str | None] = lambda: None,
 ) -> AnalysisReport:
-    """Run ``analyses`` concurrently, count and save each result as it completes (in batches),
-    then fail the step only if more than ``max_failed_share`` of the items failed.
+    """Run ``analyses`` concurrently and save each result as it arrives (results that arrive
+    together are saved together), so a killed run loses only the calls in flight.
 
-    Cancelled (a stop signal) or broken by an error, it cancels the analyses still running, so no
-    further model call starts, and saves every result that had already arrived before unwinding.
+    Every item runs in a task this function owns: whether it returns, raises or is cancelled, no
+    item outlives it (an orphan would keep calling the model, and its context managers would be
+    torn down under it when the loop closes). When ``outage()`` reports a run-level fault it
+    stops (items still busy after ``OUTAGE_GRACE_S`` are cancelled) and fails with it, whatever
+    the share; otherwise it fails only above ``max_failed_share``.
     """
-    order = {task: i for i, task in enumerate(asyncio.ensure_future(a) for a in analyses)}
-    remaining, unsaved = set(order), []
+    tasks = [asyncio.ensure_future(analysis) for analysis in analyses]
+    uncollected = set(tasks)
+    received: list[Row] = []
     try:
-        while remaining:
-            done, _ = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(done, key=order.__getitem__):
-                remaining.discard(task)
-                unsaved.append(_counted(report, task.result(), preview))
-            if len(unsaved) >= SAVE_EVERY:
-                await save(unsaved)
-                unsaved = []
-    except BaseException:
-        for task in remaining:
-            task.cancel()
-        await asyncio.gather(*remaining, return_exceptions=True)
-        # Saves are upserts: rows of a save cut short by the cancellation are simply written again.
-        arrived = [t for t in sorted(remaining, key=order.__getitem__) if not t.cancelled() and not t.exception()]
-        unsaved += [_counted(report, task.result(), preview) for task in arrived]
-        if unsaved:
-            await save(unsaved)
-        raise
-    if unsaved:
-        await save(unsaved)
+        while uncollected and outage() is None:
+            done, _ = await asyncio.wait(uncollected, return_when=asyncio.FIRST_COMPLETED)
+            uncollected -= done
+            received += _rows(done)
+            await _count_and_save(report, received, save, preview)
+            for task in done:
+                task.result()  # an item that raised fails the step (after the others were saved)
+        if uncollected:  # stopped by an outage: what fails fast now finishes, and is saved
+            await asyncio.wait(uncollected, timeout=OUTAGE_GRACE_S)
+    finally:
+        stopped = await _stop(uncollected)
+        # Replies that arrived while stopping (or while a save was interrupted) are kept too.
+        received += _rows(uncollected)
+        await asyncio.shield(_count_and_save(report, received, save, preview))
+    reason = outage()
+    if reason is not None:
+        raise AnalysisFailed(
+            f"{reason}. {report.analysed} {report.asset} item(s) finished and were saved "
+            f"({report.failed} failed), {stopped} were stopped before finishing",
+            report,
+        )
     report.raise_if_too_many_failed(max_failed_share)
     return report
 
 
-def _counted(report: AnalysisReport, row: Row, preview: Callable[[Row], dict[str, Any]]) -> Row:
-    report.add(row, preview(row))
-    return row
+async def _count_and_save(
+    report: AnalysisReport,
+    received: list[Row],
+    save: Callable[[Sequence[Row]], Awaitable[None]],
+    preview: Callable[[Row], dict[str, Any]],
+) -> None:
+    """Count and save the rows in ``received`` and empty it (first, so a failed save is not retried)."""
+    batch = received[:]
+    received.clear()
+    if not batch:
+        return
+    for row in batch:
+        report.add(row, preview(row))
+    await save(batch)
+
+
+def _rows(tasks: Iterable[asyncio.Future[Row]]) -> list[Row]:
+    return [task.result() for task in tasks if task.done() and not task.cancelled() and task.exception() is None]
+
+
+async def _stop(tasks: Iterable[asyncio.Future[Row]]) -> int:
+    """Cancel the unfinished items and wait until each has unwound; how many were stopped."""
+    unfinished = [task for task in tasks if not task.done()]
+    for task in unfinished:
+        task.cancel()
+    if unfinished:
+        await asyncio.wait(unfinished)
+    return len(unfinished)

@@ -27,6 +27,12 @@ class Analyser(Protocol):
         """The model that answers ``kind`` calls (None when no model is configured)."""
         ...
 
+    @property
+    def outage(self) -> str | None:
+        """Why no call of this run can succeed (the model endpoint cannot be reached), or None.
+        Once set, the calls fail at once and the step using them should stop and fail with it."""
+        ...
+
     async def analyse_creative(
         self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]
     ) -> SemanticResult: ...
@@ -37,6 +43,10 @@ class Analyser(Protocol):
         """Personas for ``brand_slug`` from the evidence ``summary`` and the ``evidence`` text
         (the ads shown, one block each); the result follows the ``personas`` schema."""
         ...
+
+
+class ModelUnreachable(RuntimeError):
+    """The model endpoint cannot be reached: a fault of the run, not of one item (``Analyser.outage``)."""
 
 
 class SkippingAnalyser:
@@ -50,6 +60,10 @@ class SkippingAnalyser:
         return False
 
     def model_for(self, kind: PromptKind) -> str | None:
+        return None
+
+    @property
+    def outage(self) -> str | None:
         return None
 
     async def analyse_creative(self, creative: CreativeToAnalyse, media: Path, facts: dict[str, Any]) -> SemanticResult:

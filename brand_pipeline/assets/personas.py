@@ -1,6 +1,7 @@
 import dagster as dg
 
 from brand_pipeline.analysis.personas import synthesise_personas
+from brand_pipeline.analysis.semantic import ModelUnreachable
 from brand_pipeline.analysis.versions import PROMPT_VERSIONS
 from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
 from brand_pipeline.assets.metadata import report_metadata
@@ -36,12 +37,15 @@ async def _synthesised(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource, *, fresh: bool
 ) -> dg.MaterializeResult:
     async with supabase.open() as storage, gemini.open() as analyser:
-        report = await synthesise_personas(
-            context.partition_key,
-            store=storage.store,
-            analyser=analyser,
-            run_id=context.run.run_id,
-            max_evidence_ads=gemini.max_evidence_ads,
-            fresh=fresh,
-        )
+        try:
+            report = await synthesise_personas(
+                context.partition_key,
+                store=storage.store,
+                analyser=analyser,
+                run_id=context.run.run_id,
+                max_evidence_ads=gemini.max_evidence_ads,
+                fresh=fresh,
+            )
+        except ModelUnreachable as error:
+            raise dg.Failure(description=str(error)) from None
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))

@@ -43,12 +43,15 @@ class GeminiResource(dg.ConfigurableResource, GeminiSettings, SettingsCheck):
         from google.genai import types
 
         from brand_pipeline.analysis.gemini import GeminiAnalyser
+        from brand_pipeline.analysis.gemini_breaker import endpoint_label
 
         # The SDK's own deadline sits just past ours, so ours (which we classify) fires first.
         http_options = types.HttpOptions(base_url=self.base_url, timeout=int((self.timeout_s + 5) * 1000))
         client = genai.Client(api_key=self.api_key, http_options=http_options)
         try:
-            yield GeminiAnalyser(client.aio, self.settings(), secret=self.api_key)
+            yield GeminiAnalyser(
+                client.aio, self.settings(), secret=self.api_key, endpoint=endpoint_label(self.base_url)
+            )
         finally:
             await client.aio.aclose()
             client.close()
