@@ -3,8 +3,9 @@
 Media arrive as signed CDN URLs (downloaded over HTTPS) or, for file exports, as paths relative
 to the export. Either way the bytes are streamed to a staging file with a size cap, hashed on the
 way, then checked by their magic bytes (a CDN's HTML error page served as ``video/mp4`` is not a
-video) and by actually decoding them. Every refusal is a ``MediaError`` whose ``status`` says what
-the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds as is.
+video) and for being whole (``media_checks``). Every refusal is a ``MediaError`` whose ``status``
+says what the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds
+as is.
 
 Downloads refuse non-public addresses (SSRF): only HTTPS by default, a host allow-list (Meta's
 CDNs by default), and every redirect hop resolved once, every address checked, and the connection
@@ -20,25 +21,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-import av
-import filetype
 import httpx
-from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, field_validator
 
 from brand_pipeline.domain.ads import MediaRef
 from brand_pipeline.domain.kinds import CreativeKind
+from brand_pipeline.sources.media_checks import MediaError, inspect_media
 from brand_pipeline.sources.pinned_http import Pin, Resolve, pinned, resolve_with_getaddrinfo
 
-MediaErrorStatus = Literal["expired", "unavailable", "refused", "too_large", "not_media", "broken"]
-
-_MIME_BY_KIND: dict[CreativeKind, set[str]] = {
-    "image": {"image/jpeg", "image/png", "image/webp", "image/gif"},
-    "video": {"video/mp4", "video/quicktime", "video/webm", "video/x-m4v"},
-}
 _MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024
 
@@ -69,13 +61,6 @@ class MediaPolicy(BaseModel):
     def allows_host(self, host: str) -> bool:
         """``host`` equals an allowed suffix or is a subdomain of one (``evilfbcdn.net`` is not)."""
         return not self.allowed_hosts or any(host == s or host.endswith("." + s) for s in self.allowed_hosts)
-
-
-class MediaError(Exception):
-    def __init__(self, status: MediaErrorStatus, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -276,43 +261,3 @@ def _raise_for_status(response: httpx.Response) -> None:
     if code == 429 or code >= 500:
         raise MediaError("unavailable", f"the CDN answered HTTP {code}; the next run retries it")
     raise MediaError("refused", f"the CDN answered HTTP {code}")
-
-
-def inspect_media(path: Path, expected: CreativeKind) -> tuple[str, str]:
-    """(mime type, extension) of a verified creative, or ``MediaError``.
-
-    Checks the magic bytes first (cheap, catches HTML error pages), then decodes the file, so a
-    truncated download is caught here rather than deep in an analysis.
-    """
-    guess = filetype.guess(str(path))
-    if guess is None:
-        head = path.read_bytes()[:512].lstrip().lower()
-        if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
-            raise MediaError("not_media", f"expected a {expected}, got an HTML page")
-        raise MediaError("not_media", f"expected a {expected}, got an unrecognised file type")
-    mime = "video/mp4" if guess.mime == "video/x-m4v" else guess.mime
-    if mime not in _MIME_BY_KIND[expected]:
-        raise MediaError("not_media", f"expected a {expected}, got {guess.mime}")
-    if expected == "video":
-        _check_video_decodes(path)
-    else:
-        _check_image_decodes(path)
-    return mime, "." + ("mp4" if mime == "video/mp4" else guess.extension)
-
-
-def _check_video_decodes(path: Path) -> None:
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise MediaError("broken", "the video file has no video stream")
-            next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration) as error:
-        raise MediaError("broken", f"the video file cannot be decoded: {error or 'no frames'}") from None
-
-
-def _check_image_decodes(path: Path) -> None:
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise MediaError("broken", f"the image cannot be decoded: {error}") from None
