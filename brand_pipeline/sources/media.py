@@ -3,9 +3,10 @@
 Media arrive as signed CDN URLs (downloaded over HTTPS) or, for file exports, as paths relative
 to the export. Either way the bytes are streamed to a staging file with a size cap, hashed on the
 way, then checked by their magic bytes (a CDN's HTML error page served as ``video/mp4`` is not a
-video) and for being whole (``media_checks``). Every refusal is a ``MediaError`` whose ``status``
-says what the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds
-as is.
+video) and for being whole (``media_checks``). Creating, hashing and writing the staging file
+run in worker threads, so the event loop only moves bytes off sockets. Every refusal is a
+``MediaError`` whose ``status`` says what the next run can do about it: ``expired`` needs a
+re-scrape, ``refused`` never succeeds as is.
 
 Downloads refuse non-public addresses (SSRF): only HTTPS by default, a host allow-list (Meta's
 CDNs by default), and every redirect hop resolved once, every address checked, and the connection
@@ -17,10 +18,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import tempfile
+import os
 import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import httpx
@@ -31,6 +36,7 @@ from brand_pipeline.domain.kinds import CreativeKind
 from brand_pipeline.sources.media_checks import MediaError, inspect_media
 from brand_pipeline.sources.pinned_http import Pin, Resolve, pinned, resolve_with_getaddrinfo
 
+_T = TypeVar("_T")
 _MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024
 
@@ -78,7 +84,9 @@ class MediaFetcher:
 
     ``http`` must come from ``pinned_http.pinned_client()`` (opened by the caller with ``async
     with``): only its connections honour the address each hop was checked for. ``resolve`` is
-    the one name lookup per hop (default: the event loop's ``getaddrinfo``).
+    the one name lookup per hop (default: the event loop's ``getaddrinfo``). ``file_work`` runs
+    the blocking part of every fetch: creating, hashing and writing the staging file, copying a
+    local one, checking it (default: the event loop's default executor).
     """
 
     def __init__(
@@ -89,28 +97,44 @@ class MediaFetcher:
         http: httpx.AsyncClient | None = None,
         base_dir: Path | None = None,
         resolve: Resolve = resolve_with_getaddrinfo,
+        file_work: Executor | None = None,
     ) -> None:
         self.staging_dir = staging_dir
         self.policy = policy
         self.http = http
         self.base_dir = base_dir.resolve() if base_dir else None
         self.resolve = resolve
+        self.file_work = file_work
 
     async def fetch(self, ref: MediaRef) -> FetchedMedia:
         scheme = urlsplit(ref.url).scheme.lower()
-        staging = Path(tempfile.mkstemp(dir=self.staging_dir, suffix=".part")[1])
+        # Named here, created (exclusively, 0600, as mkstemp would) in a worker thread when the
+        # first byte arrives; the name is known up front so a failed fetch can always remove it.
+        staging = self.staging_dir / f"{uuid.uuid4().hex}.part"
         try:
             if scheme in ("http", "https"):
                 digest, size = await self._download(ref.url, staging)
             elif scheme in ("", "file"):
-                digest, size = await asyncio.to_thread(self._copy_local, ref.url, staging)
+                digest, size = await self._off_loop(self._copy_local, ref.url, staging)
             else:
                 raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
-            mime, extension = await asyncio.to_thread(inspect_media, staging, ref.kind)
+            mime, extension = await self._off_loop(inspect_media, staging, ref.kind)
         except BaseException:
             staging.unlink(missing_ok=True)
             raise
         return FetchedMedia(staging, digest, size, ref.kind, mime, extension)
+
+    async def _off_loop(self, work: Callable[..., _T], *args: object) -> _T:
+        """``work(*args)`` in a worker thread. Cancelled meanwhile (a deadline, a stopped run), it is
+        still waited for, so the clean-up that follows never races a thread writing the file."""
+        running = asyncio.get_running_loop().run_in_executor(self.file_work, work, *args)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            if not running.cancelled():
+                running.exception()  # retrieved: the cancellation is what the caller needs to see
+            raise
 
     # -- local files (file exports) -------------------------------------------------------------
 
@@ -123,8 +147,11 @@ class MediaFetcher:
             raise MediaError("refused", f"media path {url!r} points outside the export folder")
         if not source.is_file():
             raise MediaError("unavailable", f"media file {relative!r} does not exist next to the export")
-        with source.open("rb") as reader, _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
+        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
+        with source.open("rb") as reader, writer:
+            writer.create()
             while chunk := reader.read(_CHUNK):
+                writer.admit(chunk)
                 writer.write(chunk)
         return writer.sha256, writer.size
 
@@ -157,9 +184,14 @@ class MediaFetcher:
             raise MediaError(
                 "too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}"
             )
-        with _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
+        # The loop only receives chunks and checks the cap; hashing and writing, the CPU and disk
+        # part, happen in a worker thread, one chunk at a time (never more than one in memory).
+        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
+        with writer:
+            await self._off_loop(writer.create)
             async for chunk in response.aiter_bytes(_CHUNK):
-                writer.write(chunk)
+                writer.admit(chunk)
+                await self._off_loop(writer.write, chunk)
         return writer.sha256, writer.size
 
     async def _check_destination(self, url: str) -> Pin:
@@ -212,18 +244,31 @@ def _is_public(address: str) -> bool:
 
 
 class _CappedHashingWriter:
-    """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be)."""
+    """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be).
+
+    ``create`` and ``write`` block (disk, hashing): downloads run them in a worker thread.
+    ``admit`` only counts, so the cap is enforced before a chunk over it is written.
+    """
 
     def __init__(self, path: Path, max_bytes: int) -> None:
-        self._file = path.open("wb")
+        self.path = path
+        self._file: BinaryIO | None = None
         self._digest = hashlib.sha256()
         self._max_bytes = max_bytes
         self.size = 0
 
-    def write(self, chunk: bytes) -> None:
+    def create(self) -> None:
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(descriptor, "wb", buffering=0)  # unbuffered: closing never writes
+
+    def admit(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
             raise MediaError("too_large", f"the media is larger than the cap of {self._max_bytes} bytes")
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None:
+            raise RuntimeError("create() the staging file before writing to it")
         self._digest.update(chunk)
         self._file.write(chunk)
 
@@ -235,7 +280,8 @@ class _CappedHashingWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 def _refuse_if_signature_expired(url: str) -> None:
