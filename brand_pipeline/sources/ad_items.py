@@ -7,6 +7,7 @@ turns any of them into one shape, or raises ``InvalidAdRecord`` with a reason a 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Any
@@ -19,6 +20,18 @@ from brand_pipeline.domain.kinds import CreativeKind
 _IMAGE_URL_KEYS = ("original_image_url", "resized_image_url", "watermarked_resized_image_url")
 _VIDEO_URL_KEYS = ("video_hd_url", "video_sd_url", "watermarked_video_hd_url", "watermarked_video_sd_url")
 _TAG = re.compile(r"<[^>]+>")
+# Where a snapshot lists its media, in slot order, and which URL keys each kind is read from.
+_MEDIA_LISTS: tuple[tuple[str, CreativeKind, tuple[str, ...]], ...] = (
+    ("videos", "video", _VIDEO_URL_KEYS),
+    ("images", "image", _IMAGE_URL_KEYS),
+    ("extra_videos", "video", _VIDEO_URL_KEYS),
+    ("extra_images", "image", _IMAGE_URL_KEYS),
+)
+# The top-level fields the parser reads; everything else outside the snapshot is ignored.
+_TOP_FIELDS = (
+    "page_id", "page_name", "is_active", "start_date", "end_date", "publisher_platform", "publisher_platforms",
+    "collation_id", "collation_count",
+)  # fmt: skip
 
 
 class InvalidAdRecord(ValueError):
@@ -29,54 +42,85 @@ def parse_ad_item(item: Any) -> AdRecord:
     """Validate one Apify Ad Library item (either key style)."""
     if not isinstance(item, dict):
         raise InvalidAdRecord(f"expected a JSON object, got {type(item).__name__}")
-    item = snake_keys(item)
-    ad_id = item.get("ad_archive_id")
+    # Keys of the top level only: the few values read from it are converted when read, and the
+    # snapshot (stored with the ad) is converted whole. The rest of the item is never looked at.
+    top = {_snake(key) if isinstance(key, str) else key: value for key, value in item.items()}
+    ad_id = snake_keys(top.get("ad_archive_id"))
     if ad_id is None or (isinstance(ad_id, str) and not ad_id.strip()):
         raise InvalidAdRecord("missing ad_archive_id")
-    snapshot = item.get("snapshot")
+    snapshot = snake_keys(top.get("snapshot"))
     if not isinstance(snapshot, dict):
         raise InvalidAdRecord(
             f"ad {ad_id}: snapshot is {'missing' if snapshot is None else type(snapshot).__name__}, expected an object"
         )
-    cards = [card for card in snapshot.get("cards") or [] if isinstance(card, dict)]
-    first_card = cards[0] if cards else {}
-    platforms = item.get("publisher_platform") or item.get("publisher_platforms") or []
     try:
-        return AdRecord(
-            ad_archive_id=str(ad_id).strip(),
-            page_id=_text(item.get("page_id") or snapshot.get("page_id")),
-            page_name=_text(item.get("page_name") or snapshot.get("page_name")),
-            is_active=item.get("is_active"),
-            start_date=item.get("start_date"),
-            end_date=item.get("end_date"),
-            publisher_platforms=[str(p) for p in (platforms if isinstance(platforms, list) else [platforms])],
-            collation_id=_text(item.get("collation_id")),
-            collation_count=item.get("collation_count"),
-            title=_text(snapshot.get("title")) or _text(first_card.get("title")),
-            body=_body_text(snapshot.get("body")) or _body_text(first_card.get("body")),
-            caption=_text(snapshot.get("caption")),
-            cta_text=_text(snapshot.get("cta_text")) or _text(first_card.get("cta_text")),
-            cta_type=_text(snapshot.get("cta_type")) or _text(first_card.get("cta_type")),
-            link_url=_text(snapshot.get("link_url")) or _text(first_card.get("link_url")),
-            link_description=_text(snapshot.get("link_description")),
-            display_format=_text(snapshot.get("display_format")),
-            media=_media(snapshot, cards),
-            snapshot=snapshot,
-        )
+        return AdRecord(**_record_fields(str(ad_id).strip(), top, snapshot))
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in error.errors())
         raise InvalidAdRecord(f"ad {ad_id}: {problems}") from None
 
 
+def _record_fields(ad_id: str, top: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
+    """``AdRecord``'s fields, not validated yet, from an item whose top-level keys are snake_case."""
+    item = {key: snake_keys(top.get(key)) for key in _TOP_FIELDS}
+    cards = [card for card in snapshot.get("cards") or [] if isinstance(card, dict)]
+    first_card = cards[0] if cards else {}
+    platforms = item.get("publisher_platform") or item.get("publisher_platforms") or []
+    return {
+        "ad_archive_id": ad_id,
+        "page_id": _text(item.get("page_id") or snapshot.get("page_id")),
+        "page_name": _text(item.get("page_name") or snapshot.get("page_name")),
+        "is_active": item.get("is_active"),
+        "start_date": item.get("start_date"),
+        "end_date": item.get("end_date"),
+        "publisher_platforms": [str(p) for p in (platforms if isinstance(platforms, list) else [platforms])],
+        "collation_id": _text(item.get("collation_id")),
+        "collation_count": item.get("collation_count"),
+        "title": _text(snapshot.get("title")) or _text(first_card.get("title")),
+        "body": _body_text(snapshot.get("body")) or _body_text(first_card.get("body")),
+        "caption": _text(snapshot.get("caption")),
+        "cta_text": _text(snapshot.get("cta_text")) or _text(first_card.get("cta_text")),
+        "cta_type": _text(snapshot.get("cta_type")) or _text(first_card.get("cta_type")),
+        "link_url": _text(snapshot.get("link_url")) or _text(first_card.get("link_url")),
+        "link_description": _text(snapshot.get("link_description")),
+        "display_format": _text(snapshot.get("display_format")),
+        "media": _media(snapshot, cards),
+        "snapshot": snapshot,
+    }
+
+
 def snake_keys(value: Any) -> Any:
     """Recursively turn ``adArchiveID``-style keys into ``ad_archive_id``-style keys."""
     if isinstance(value, dict):
-        return {_snake(key) if isinstance(key, str) else key: snake_keys(v) for key, v in value.items()}
+        return _snake_dict(value)
     if isinstance(value, list):
-        return [snake_keys(v) for v in value]
+        return _snake_list(value)
     return value
 
 
+# snake_keys unrolled: most values are strings, numbers or None, so they are tested inline rather
+# than each paying a function call.
+def _snake_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    converted = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            item = _snake_dict(item)
+        elif isinstance(item, list):
+            item = _snake_list(item)
+        converted[_snake(key) if isinstance(key, str) else key] = item
+    return converted
+
+
+def _snake_list(value: list[Any]) -> list[Any]:
+    return [
+        _snake_dict(item) if isinstance(item, dict) else _snake_list(item) if isinstance(item, list) else item
+        for item in value
+    ]
+
+
+# Keys repeat across items (Apify's ~80 are the same in every one), so each is converted once;
+# bounded, so items with ever-new keys cannot grow it without limit.
+@functools.lru_cache(maxsize=8192)
 def _snake(key: str) -> str:
     key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
     key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
@@ -113,18 +157,13 @@ def _first_url(entry: dict[str, Any], keys: tuple[str, ...]) -> str | None:
 
 def _media(snapshot: dict[str, Any], cards: list[dict[str, Any]]) -> list[MediaRef]:
     refs: list[MediaRef] = []
-
-    def add(slot: str, kind: CreativeKind, entry: Any) -> None:
-        if not isinstance(entry, dict):
-            return
-        url = _first_url(entry, _VIDEO_URL_KEYS if kind == "video" else _IMAGE_URL_KEYS)
-        if url:
-            refs.append(MediaRef(slot=slot, kind=kind, url=url))
-
-    for name, kind in (("videos", "video"), ("images", "image"), ("extra_videos", "video"), ("extra_images", "image")):
-        for index, entry in enumerate(snapshot.get(name) or []):
-            add(f"{name}[{index}]", kind, entry)
+    for name, kind, keys in _MEDIA_LISTS:
+        for index, entry in enumerate(snapshot.get(name) or ()):
+            if isinstance(entry, dict) and (url := _first_url(entry, keys)):
+                refs.append(MediaRef(slot=f"{name}[{index}]", kind=kind, url=url))
     for index, card in enumerate(cards):
-        add(f"cards[{index}].video", "video", card)
-        add(f"cards[{index}].image", "image", card)
+        if url := _first_url(card, _VIDEO_URL_KEYS):
+            refs.append(MediaRef(slot=f"cards[{index}].video", kind="video", url=url))
+        if url := _first_url(card, _IMAGE_URL_KEYS):
+            refs.append(MediaRef(slot=f"cards[{index}].image", kind="image", url=url))
     return refs

@@ -3,8 +3,10 @@
 Media arrive as signed CDN URLs (downloaded over HTTPS) or, for file exports, as paths relative
 to the export. Either way the bytes are streamed to a staging file with a size cap, hashed on the
 way, then checked by their magic bytes (a CDN's HTML error page served as ``video/mp4`` is not a
-video) and by actually decoding them. Every refusal is a ``MediaError`` whose ``status`` says what
-the next run can do about it: ``expired`` needs a re-scrape, ``refused`` never succeeds as is.
+video) and for being whole (``media_checks``). Creating, hashing and writing the staging file
+run in worker threads, so the event loop only moves bytes off sockets. Every refusal is a
+``MediaError`` whose ``status`` says what the next run can do about it: ``expired`` needs a
+re-scrape, ``refused`` never succeeds as is.
 
 Downloads refuse non-public addresses (SSRF): only HTTPS by default, a host allow-list (Meta's
 CDNs by default), and every redirect hop resolved once, every address checked, and the connection
@@ -16,29 +18,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import tempfile
+import os
 import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, TypeVar
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-import av
-import filetype
 import httpx
-from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, field_validator
 
 from brand_pipeline.domain.ads import MediaRef
 from brand_pipeline.domain.kinds import CreativeKind
+from brand_pipeline.sources.media_checks import MediaError, inspect_media
 from brand_pipeline.sources.pinned_http import Pin, Resolve, pinned, resolve_with_getaddrinfo
 
-MediaErrorStatus = Literal["expired", "unavailable", "refused", "too_large", "not_media", "broken"]
-
-_MIME_BY_KIND: dict[CreativeKind, set[str]] = {
-    "image": {"image/jpeg", "image/png", "image/webp", "image/gif"},
-    "video": {"video/mp4", "video/quicktime", "video/webm", "video/x-m4v"},
-}
+_T = TypeVar("_T")
 _MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024
 
@@ -71,13 +69,6 @@ class MediaPolicy(BaseModel):
         return not self.allowed_hosts or any(host == s or host.endswith("." + s) for s in self.allowed_hosts)
 
 
-class MediaError(Exception):
-    def __init__(self, status: MediaErrorStatus, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class FetchedMedia:
     path: Path  # staging file; the caller moves it into the blob store
@@ -93,7 +84,9 @@ class MediaFetcher:
 
     ``http`` must come from ``pinned_http.pinned_client()`` (opened by the caller with ``async
     with``): only its connections honour the address each hop was checked for. ``resolve`` is
-    the one name lookup per hop (default: the event loop's ``getaddrinfo``).
+    the one name lookup per hop (default: the event loop's ``getaddrinfo``). ``file_work`` runs
+    the blocking part of every fetch: creating, hashing and writing the staging file, copying a
+    local one, checking it (default: the event loop's default executor).
     """
 
     def __init__(
@@ -104,28 +97,44 @@ class MediaFetcher:
         http: httpx.AsyncClient | None = None,
         base_dir: Path | None = None,
         resolve: Resolve = resolve_with_getaddrinfo,
+        file_work: Executor | None = None,
     ) -> None:
         self.staging_dir = staging_dir
         self.policy = policy
         self.http = http
         self.base_dir = base_dir.resolve() if base_dir else None
         self.resolve = resolve
+        self.file_work = file_work
 
     async def fetch(self, ref: MediaRef) -> FetchedMedia:
         scheme = urlsplit(ref.url).scheme.lower()
-        staging = Path(tempfile.mkstemp(dir=self.staging_dir, suffix=".part")[1])
+        # Named here, created (exclusively, 0600, as mkstemp would) in a worker thread when the
+        # first byte arrives; the name is known up front so a failed fetch can always remove it.
+        staging = self.staging_dir / f"{uuid.uuid4().hex}.part"
         try:
             if scheme in ("http", "https"):
                 digest, size = await self._download(ref.url, staging)
             elif scheme in ("", "file"):
-                digest, size = await asyncio.to_thread(self._copy_local, ref.url, staging)
+                digest, size = await self._off_loop(self._copy_local, ref.url, staging)
             else:
                 raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
-            mime, extension = await asyncio.to_thread(inspect_media, staging, ref.kind)
+            mime, extension = await self._off_loop(inspect_media, staging, ref.kind)
         except BaseException:
             staging.unlink(missing_ok=True)
             raise
         return FetchedMedia(staging, digest, size, ref.kind, mime, extension)
+
+    async def _off_loop(self, work: Callable[..., _T], *args: object) -> _T:
+        """``work(*args)`` in a worker thread. Cancelled meanwhile (a deadline, a stopped run), it is
+        still waited for, so the clean-up that follows never races a thread writing the file."""
+        running = asyncio.get_running_loop().run_in_executor(self.file_work, work, *args)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            if not running.cancelled():
+                running.exception()  # retrieved: the cancellation is what the caller needs to see
+            raise
 
     # -- local files (file exports) -------------------------------------------------------------
 
@@ -138,8 +147,11 @@ class MediaFetcher:
             raise MediaError("refused", f"media path {url!r} points outside the export folder")
         if not source.is_file():
             raise MediaError("unavailable", f"media file {relative!r} does not exist next to the export")
-        with source.open("rb") as reader, _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
+        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
+        with source.open("rb") as reader, writer:
+            writer.create()
             while chunk := reader.read(_CHUNK):
+                writer.admit(chunk)
                 writer.write(chunk)
         return writer.sha256, writer.size
 
@@ -172,9 +184,14 @@ class MediaFetcher:
             raise MediaError(
                 "too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}"
             )
-        with _CappedHashingWriter(staging, self.policy.max_bytes) as writer:
+        # The loop only receives chunks and checks the cap; hashing and writing, the CPU and disk
+        # part, happen in a worker thread, one chunk at a time (never more than one in memory).
+        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
+        with writer:
+            await self._off_loop(writer.create)
             async for chunk in response.aiter_bytes(_CHUNK):
-                writer.write(chunk)
+                writer.admit(chunk)
+                await self._off_loop(writer.write, chunk)
         return writer.sha256, writer.size
 
     async def _check_destination(self, url: str) -> Pin:
@@ -227,18 +244,31 @@ def _is_public(address: str) -> bool:
 
 
 class _CappedHashingWriter:
-    """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be)."""
+    """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be).
+
+    ``create`` and ``write`` block (disk, hashing): downloads run them in a worker thread.
+    ``admit`` only counts, so the cap is enforced before a chunk over it is written.
+    """
 
     def __init__(self, path: Path, max_bytes: int) -> None:
-        self._file = path.open("wb")
+        self.path = path
+        self._file: BinaryIO | None = None
         self._digest = hashlib.sha256()
         self._max_bytes = max_bytes
         self.size = 0
 
-    def write(self, chunk: bytes) -> None:
+    def create(self) -> None:
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(descriptor, "wb", buffering=0)  # unbuffered: closing never writes
+
+    def admit(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
             raise MediaError("too_large", f"the media is larger than the cap of {self._max_bytes} bytes")
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None:
+            raise RuntimeError("create() the staging file before writing to it")
         self._digest.update(chunk)
         self._file.write(chunk)
 
@@ -250,7 +280,8 @@ class _CappedHashingWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 def _refuse_if_signature_expired(url: str) -> None:
@@ -276,43 +307,3 @@ def _raise_for_status(response: httpx.Response) -> None:
     if code == 429 or code >= 500:
         raise MediaError("unavailable", f"the CDN answered HTTP {code}; the next run retries it")
     raise MediaError("refused", f"the CDN answered HTTP {code}")
-
-
-def inspect_media(path: Path, expected: CreativeKind) -> tuple[str, str]:
-    """(mime type, extension) of a verified creative, or ``MediaError``.
-
-    Checks the magic bytes first (cheap, catches HTML error pages), then decodes the file, so a
-    truncated download is caught here rather than deep in an analysis.
-    """
-    guess = filetype.guess(str(path))
-    if guess is None:
-        head = path.read_bytes()[:512].lstrip().lower()
-        if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
-            raise MediaError("not_media", f"expected a {expected}, got an HTML page")
-        raise MediaError("not_media", f"expected a {expected}, got an unrecognised file type")
-    mime = "video/mp4" if guess.mime == "video/x-m4v" else guess.mime
-    if mime not in _MIME_BY_KIND[expected]:
-        raise MediaError("not_media", f"expected a {expected}, got {guess.mime}")
-    if expected == "video":
-        _check_video_decodes(path)
-    else:
-        _check_image_decodes(path)
-    return mime, "." + ("mp4" if mime == "video/mp4" else guess.extension)
-
-
-def _check_video_decodes(path: Path) -> None:
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise MediaError("broken", "the video file has no video stream")
-            next(container.decode(video=0))
-    except (av.error.FFmpegError, StopIteration) as error:
-        raise MediaError("broken", f"the video file cannot be decoded: {error or 'no frames'}") from None
-
-
-def _check_image_decodes(path: Path) -> None:
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise MediaError("broken", f"the image cannot be decoded: {error}") from None
