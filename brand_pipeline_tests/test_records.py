@@ -94,3 +94,13 @@ def test_template_variables_are_found() -> None:
         "{{product.name}}",
     ]
     assert template_variables("Plain {copy} here") == []
+
+
+def test_hostile_values_are_refused_as_bad_records_not_crashes() -> None:
+    deep: dict = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    with pytest.raises(InvalidAdRecord, match="epoch seconds out of range"):
+        parse_ad_item({"ad_archive_id": "1", "start_date": 10**20, "snapshot": {}})
+    with pytest.raises(InvalidAdRecord, match="nested too deeply"):
+        parse_ad_item({"ad_archive_id": "1", "snapshot": deep})

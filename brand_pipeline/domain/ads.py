@@ -53,11 +53,15 @@ class AdRecord(BaseModel):
     @field_validator("start_date", "end_date", mode="before")
     @classmethod
     def _epoch_seconds(cls, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=UTC)
+        seconds = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         if isinstance(value, str) and value.isdigit():
-            return datetime.fromtimestamp(int(value), tz=UTC)
-        return value
+            seconds = int(value)
+        if seconds is None:
+            return value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{value!r} is not a date (epoch seconds out of range)") from None
 
     @property
     def copy_text(self) -> str:

@@ -40,6 +40,13 @@ class InvalidAdRecord(ValueError):
 
 def parse_ad_item(item: Any) -> AdRecord:
     """Validate one Apify Ad Library item (either key style)."""
+    try:
+        return _parse(item)
+    except RecursionError:  # a hostile item nested thousands deep
+        raise InvalidAdRecord("the item is nested too deeply to be an ad") from None
+
+
+def _parse(item: Any) -> AdRecord:
     if not isinstance(item, dict):
         raise InvalidAdRecord(f"expected a JSON object, got {type(item).__name__}")
     # Keys of the top level only: the few values read from it are converted when read, and the
