@@ -61,7 +61,7 @@ def demo() -> None:
     """Generate the sample brands, run all five assets for each, and print what was found.
     Ctrl-C (or SIGTERM) stops it; what was analysed is kept, and running it again continues."""
     with StopSignals() as stop:  # first, so that a signal during the imports below counts too
-        from brand_pipeline.demo import run_demo
+        from brand_pipeline.demo import compare_demo_brands, run_demo
         from brand_pipeline.instance import project_instance
         from brand_pipeline.settings import pipeline_home
 
@@ -76,9 +76,10 @@ def demo() -> None:
                 on_brand=lambda slug: console.print(f"· materialising {slug} …"),
                 check_stop=stop.raise_if_received,
             )
+            comparisons = compare_demo_brands(instance, resources)
     from brand_pipeline.cli_tables import print_demo_summary
 
-    print_demo_summary(console, runs, gemini_configured=resources["gemini"].configured)
+    print_demo_summary(console, runs, comparisons, gemini_configured=resources["gemini"].configured)
     if not all(run.success for run in runs):
         raise typer.Exit(1)
 
@@ -152,6 +153,30 @@ def scrape(
         console.print(
             f"source run {c['source_run_id']}: {c['source_run_items']} items, ${c['source_run_cost_usd']:.4f}"
         )
+
+
+@app.command()
+def report(
+    slug: str,
+    open_it: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """Write the brand's report page (through Dagster, `brand_report`) and print its path."""
+    from brand_pipeline.instance import project_instance
+    from brand_pipeline.reporting import report_path
+    from brand_pipeline.runs import report_partition
+
+    resources = _resources()
+    with project_instance() as instance:
+        outcome = report_partition(instance, resources, slug)
+    if not outcome.success:
+        console.print(f"[red]report of {slug} failed: {outcome.failure}[/red]")
+        raise typer.Exit(1)
+    page = report_path(resources["reports"].folder(), slug)
+    typer.echo(str(page))
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(page.as_uri())
 
 
 @app.command()

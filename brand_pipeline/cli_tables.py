@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -42,8 +45,10 @@ def demo_table(runs: list[BrandRun]) -> Table:
     return table
 
 
-def print_demo_summary(out: Console, runs: list[BrandRun], *, gemini_configured: bool) -> None:
-    """The table, then what failed and why, then the model's totals."""
+def print_demo_summary(
+    out: Console, runs: list[BrandRun], comparisons: Sequence[Path] = (), *, gemini_configured: bool
+) -> None:
+    """The table, then what failed and why, then the model's totals, then where the reports are."""
     out.print(demo_table(runs))
     for run in runs:
         for step, reason in run.failures.items():
@@ -65,6 +70,11 @@ def print_demo_summary(out: Console, runs: list[BrandRun], *, gemini_configured:
         )
     else:
         out.print("Model analysis and persona synthesis were [yellow]skipped[/yellow]: GEMINI_API_KEY is not set.")
+    for run in runs:
+        if run.report:
+            out.print(f"report · {run.slug}: {run.report}", highlight=False, soft_wrap=True)
+    for page in comparisons:
+        out.print(f"comparison: {page}", highlight=False, soft_wrap=True)
     out.print("Open the UI with [bold]dagster dev[/bold] in this folder, then http://127.0.0.1:3000/assets.")
 
 

@@ -14,16 +14,17 @@ import os
 
 import dagster as dg
 
-from brand_pipeline.assets import ALL_ASSETS
+from brand_pipeline.assets import BRAND_ASSETS, brand_comparison
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.schedules import daily_scrape, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
 from brand_pipeline.settings import pipeline_home, settings_from_env
 
-SECRET_FIELDS = {"api_key", "database_url", "apify_token", "meta_access_token"}
+SECRET_FIELDS = {"api_key", "database_url", "apify_token", "meta_access_token", "alert_webhook_url"}
 _NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors", "apify", "meta"}
 
 
@@ -46,8 +47,9 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     apify, apify_errors = settings_from_env(ApifyConfig, "BRAND_PIPELINE_APIFY_")
     meta, meta_errors = settings_from_env(MetaConfig, "BRAND_PIPELINE_META_")
     library_errors += apify_errors + meta_errors
-    if strict and (gemini_errors or library_errors):
-        raise (gemini_errors + library_errors)[0]
+    reports, report_errors = settings_from_env(ReportsResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
+    if strict and (gemini_errors or library_errors or report_errors):
+        raise (gemini_errors + library_errors + report_errors)[0]
     return {
         "supabase": SupabaseResource(database_url=database_url, home=home),
         "gemini": GeminiResource(api_key=api_key, setting_errors=[str(e) for e in gemini_errors], **gemini),
@@ -60,11 +62,17 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
             setting_errors=[str(e) for e in library_errors],
             **library,
         ),
+        "reports": ReportsResource(
+            home=home,
+            alert_webhook_url=_secret("BRAND_PIPELINE_ALERT_WEBHOOK_URL"),
+            setting_errors=[str(e) for e in report_errors],
+            **reports,
+        ),
     }
 
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*BRAND_ASSETS, brand_comparison],
     asset_checks=ALL_CHECKS,
     jobs=[scrape_job],
     sensors=[brands_sensor, new_ads_sensor],

@@ -14,12 +14,13 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from brand_pipeline.assets import ALL_ASSETS
+from brand_pipeline.assets import ALL_ASSETS, BRAND_ASSETS, brand_comparison
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.registry import register_brands
+from brand_pipeline.reporting import report_path
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.runs import PartitionRun, materialise_partition
+from brand_pipeline.runs import PartitionRun, materialise_assets, materialise_partition
 from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.models import BrandSummary, ModelCost
 
@@ -36,6 +37,7 @@ class BrandRun(BaseModel):
     usage: list[ModelCost] = []
     failures: dict[str, str] = {}
     """Failed step (an asset, or a check) -> what went wrong, as its failure says."""
+    report: Path | None = None  # the brand's report page, when it was written
 
     @property
     def new_items(self) -> int:
@@ -99,15 +101,24 @@ def run_demo(
         check_stop()
         on_brand(slug)
         run = materialise_partition(
-            instance, resources, slug, ALL_ASSETS + ALL_CHECKS, {"brand_pipeline/trigger": "demo"}
+            instance, resources, slug, BRAND_ASSETS + ALL_CHECKS, {"brand_pipeline/trigger": "demo"}
         )
         check_stop()
-        runs.append(_brand_run(run, supabase))
+        runs.append(_brand_run(run, supabase, resources["reports"].folder()))
     return runs
 
 
-def _brand_run(run: PartitionRun, supabase: SupabaseResource) -> BrandRun:
+def compare_demo_brands(instance: dg.DagsterInstance, resources: dict[str, Any]) -> list[Path]:
+    """The comparison pages of the brands (one per group), written by ``brand_comparison``."""
+    run = materialise_assets(instance, resources, [brand_comparison], {"brand_pipeline/trigger": "demo"})
+    folder = resources["reports"].folder()
+    return sorted(folder.glob("comparison-*.html")) if run.success else []
+
+
+def _brand_run(run: PartitionRun, supabase: SupabaseResource, reports_dir: Path) -> BrandRun:
+    page = report_path(reports_dir, run.slug)
     return BrandRun(
+        report=page if "brand_report" in run.asset_counts else None,
         slug=run.slug,
         success=run.success,
         failed_assets=[a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in run.asset_counts],

@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from brand_pipeline.assets import ALL_ASSETS, scraped_ads
+from brand_pipeline.assets import brand_report, scraped_ads
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.partitions import add_brand_partitions
 from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
@@ -21,7 +21,7 @@ QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 class PartitionRun(BaseModel):
     """What one run of a brand's partition did: success, each asset's counts, the first failure."""
 
-    slug: str
+    slug: str | None  # None for unpartitioned assets
     run_id: str
     success: bool
     asset_counts: dict[str, dict[str, Any]]
@@ -36,10 +36,17 @@ class PartitionRun(BaseModel):
         return self.asset_counts.get("scraped_ads", {})
 
 
+def materialise_assets(
+    instance: dg.DagsterInstance, resources: dict[str, Any], selection: list[Any], tags: dict[str, str] | None = None
+) -> PartitionRun:
+    """Unpartitioned assets (the comparison): one run."""
+    return materialise_partition(instance, resources, None, selection, tags)
+
+
 def materialise_partition(
     instance: dg.DagsterInstance,
     resources: dict[str, Any],
-    slug: str,
+    slug: str | None,
     selection: list[Any],
     tags: dict[str, str] | None = None,
 ) -> PartitionRun:
@@ -53,13 +60,13 @@ def materialise_partition(
         run_config=QUIET_RUN,
     )
     counts: dict[str, dict[str, Any]] = {}
-    for asset in ALL_ASSETS:
-        name = asset.key.to_user_string()
+    for key in {key for definition in selection for key in getattr(definition, "keys", ())}:
+        name = key.to_user_string()
         for materialization in result.asset_materializations_for_node(name):
             counts[name] = {
-                key: value.value
-                for key, value in materialization.metadata.items()
-                if isinstance(value.value, (int, float, str)) and key not in ("preview", "dagster_run")
+                field: value.value
+                for field, value in materialization.metadata.items()
+                if isinstance(value.value, (int, float, str)) and field not in ("preview", "dagster_run")
             }
     failures = {event.step_key or "run": _failure_text(event) for event in result.get_step_failure_events()}
     return PartitionRun(slug=slug, run_id=result.run_id, success=result.success, asset_counts=counts, failures=failures)
@@ -82,3 +89,9 @@ def scrape_partition(
     checks = [check for check in ALL_CHECKS if scraped_ads.key in {k.asset_key for k in check.check_keys}]
     tags = {FRESH_SCRAPE_TAG: "true"} if fresh else None
     return materialise_partition(instance, resources, slug, [scraped_ads, *checks], tags)
+
+
+def report_partition(instance: dg.DagsterInstance, resources: dict[str, Any], slug: str) -> PartitionRun:
+    """One `brand_report` run of ``slug``."""
+    add_brand_partitions(instance, [slug])
+    return materialise_partition(instance, resources, slug, [brand_report])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
+from brand_pipeline.assets import ANALYSIS_AND_PERSONAS, brand_report
 from brand_pipeline.domain.brands import BRAND_SLUG_PATTERN, Brand
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -67,7 +67,7 @@ def new_ads_run_key(new: NewAds) -> str:
     return f"new-ads:{new.brand_slug}:{new.newest_seq}"
 
 
-@dg.sensor(minimum_interval_seconds=30, target=ANALYSIS_AND_PERSONAS)
+@dg.sensor(minimum_interval_seconds=30, target=[*ANALYSIS_AND_PERSONAS, brand_report])
 def new_ads_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResource) -> dg.SensorResult:
     """For every brand with ads stored since the cursor, one run of its analyses and personas."""
     cursor = int(context.cursor or 0)

@@ -13,6 +13,7 @@ from brand_pipeline.assets import ALL_ASSETS
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sample import read_manifest
 
@@ -22,6 +23,7 @@ def resources_for(database_url: str, home: Path, export_dir: Path, **gemini: Any
         "supabase": SupabaseResource(database_url=database_url, home=str(home)),
         "ad_library": AdLibraryResource(source="file", export_dir=str(export_dir), home=str(home)),
         "gemini": GeminiResource(**gemini),
+        "reports": ReportsResource(home=str(home)),
     }
 
 

@@ -19,6 +19,7 @@ from brand_pipeline.domain.brands import Brand
 from brand_pipeline.registry import register_brands
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline_tests.fakes.cdn import FakeCDN
 from brand_pipeline_tests.helpers import materialize_brand, metadata_of
@@ -57,6 +58,7 @@ class Brandscape:
             "supabase": SupabaseResource(database_url=database_url, home=home),
             "ad_library": AdLibraryResource(source="file", export_dir=str(self.exports), home=home, **library),
             "gemini": GeminiResource(),
+            "reports": ReportsResource(home=home),
         }
         register_brands(self.resources["supabase"], instance, [Brand(slug="acme", name="Acme")])
 

@@ -17,6 +17,7 @@ from brand_pipeline.assets import ALL_ASSETS, scraped_ads
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline_tests.fakes.apify import FakeApify, Fault, RunPlan
 from brand_pipeline_tests.fakes.cdn import FakeCDN
@@ -77,6 +78,7 @@ def apify_resources(database_url: str, home: Path, fake: FakeApify, **apify: Any
         "supabase": SupabaseResource(database_url=database_url, home=str(home)),
         "ad_library": library(source="apify", home=str(home), apify_token=TOKEN, apify=ApifyConfig(**(fast | apify))),
         "gemini": GeminiResource(),
+        "reports": ReportsResource(home=str(home)),
     }
 
 
@@ -210,6 +212,7 @@ def test_ads_from_metas_api_go_through_copy_analysis_and_keep_their_reach(
             "supabase": SupabaseResource(database_url=database_url, home=str(home)),
             "ad_library": library(source="meta", home=str(home), meta_access_token=GRAPH_TOKEN, meta=meta),
             "gemini": GeminiResource(),
+            "reports": ReportsResource(home=str(home)),
         }
         register(resources, instance, Brand(slug="acme", name="Acme", facebook_page_id="4242"))
         result = materialize_brand("acme", resources, instance, ALL_ASSETS)

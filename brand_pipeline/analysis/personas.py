@@ -33,7 +33,9 @@ class PersonaReport(BaseModel):
         s = self.synthesis
         spent = not self.unchanged
         return {
-            "status": "unchanged" if self.unchanged else s.status,
+            # A synthesis made again from the same inputs is "unchanged"; a skip stays a skip.
+            "status": "unchanged" if self.unchanged and s.status == "done" else s.status,
+            "unchanged": self.unchanged,
             "synthesis_id": s.id or 0,
             "personas": len(s.personas),
             "evidence_ads": s.evidence.get("ads", 0),

@@ -3,7 +3,9 @@ import dagster as dg
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
+from brand_pipeline.reporting import alert_new_ads, report_path
 from brand_pipeline.resources.ad_library import AdLibraryResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
 from brand_pipeline.sources.base import PaidRun, SourceError
@@ -19,7 +21,10 @@ SCRAPE_VERSION = "scrape-2"
     kinds={"postgres"},
 )
 async def scraped_ads(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, ad_library: AdLibraryResource
+    context: dg.AssetExecutionContext,
+    supabase: SupabaseResource,
+    ad_library: AdLibraryResource,
+    reports: ReportsResource,
 ) -> dg.MaterializeResult:
     """Every ad the brand runs, each creative downloaded once and stored by its sha256, and what
     started, stopped or kept running since the previous scrape.
@@ -28,11 +33,14 @@ async def scraped_ads(
     paid source run (Apify) is recorded before it is waited for: a retried or re-executed step
     reads that run again instead of paying for another.
     """
-    return await until_stop_signal(_scraped(context, supabase, ad_library))
+    return await until_stop_signal(_scraped(context, supabase, ad_library, reports))
 
 
 async def _scraped(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, ad_library: AdLibraryResource
+    context: dg.AssetExecutionContext,
+    supabase: SupabaseResource,
+    ad_library: AdLibraryResource,
+    reports: ReportsResource,
 ) -> dg.MaterializeResult:
     run_key = context.run.root_run_id or context.run.run_id
     fresh = context.run.tags.get(FRESH_SCRAPE_TAG) == "true"
@@ -52,7 +60,18 @@ async def _scraped(
                 )
             except SourceError as error:
                 raise dg.Failure(description=str(error), metadata=_paid_run(library.source.paid_run)) from None
-    metadata = report_metadata(context, report.counts(), report.markdown()) | _paid_run(library.source.paid_run)
+            alerts = await alert_new_ads(
+                brand,
+                report.changes,
+                store=storage.store,
+                webhook_url=reports.webhook(),
+                threshold=reports.alert_min_new_ads,
+                run_url=reports.run_url(context.run.run_id),
+                report_url=str(report_path(reports.folder(), brand.slug)),
+            )
+    counts = report.counts() | {"alerts_sent": sum(a.status == "sent" for a in alerts),
+                                "alerts_failed": sum(a.status == "failed" for a in alerts)}  # fmt: skip
+    metadata = report_metadata(context, counts, report.markdown()) | _paid_run(library.source.paid_run)
     return dg.MaterializeResult(metadata=metadata)
 
 

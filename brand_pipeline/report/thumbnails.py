@@ -54,6 +54,11 @@ class ThumbnailCache:
             self._uris[sha256] = None if jpeg is None else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
         return self._uris[sha256]
 
+    def has(self, sha256: str) -> bool:
+        """Whether ``sha256``'s thumbnail is known already (no blob file needed to show it)."""
+        path = self._disk_path(sha256)
+        return sha256 in self._uris or bool(path and path.is_file())
+
     def prepare(self, creatives: Iterable[tuple[str, CreativeKind, Path]]) -> None:
         """Make the missing thumbnails of ``creatives`` in parallel, ahead of rendering."""
         todo = {sha: (sha, kind, path) for sha, kind, path in creatives if sha not in self._uris}

@@ -36,6 +36,7 @@ class ScrapeChanges(BaseModel):
     """What one scrape of a brand found, against the one before it."""
 
     scrape_id: int
+    previous_scrape_id: int | None  # None: the brand's first scrape (everything it found is new)
     complete: bool  # the source listed every ad of the brand, so absent ones stopped
     seen: int
     started: int
@@ -263,3 +264,38 @@ class ModelCost(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+
+
+class ReportCreativeRow(BaseModel):
+    slot: str
+    kind: CreativeKind
+    sha256: str
+    blob_path: str
+
+
+class ReportAdRow(BaseModel):
+    """One ad of a brand as its report shows it: dates, sightings, copy facts, creatives."""
+
+    ad_archive_id: str
+    display_format: str | None
+    is_active: bool | None  # running at the brand's last sighting of it
+    start_date: datetime | None
+    end_date: datetime | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    hook: str | None
+    offers: list[str]
+    cta: str | None
+    angle: str | None
+    creatives: list[ReportCreativeRow]
+
+
+class PendingAlert(BaseModel):
+    """A new-ads alert not yet delivered (a failing webhook is retried by the next scrape)."""
+
+    id: int
+    brand_slug: str
+    scrape_id: int
+    ads_started: int
+    run_url: str | None  # the scrape's run in the Dagster UI
+    attempts: int

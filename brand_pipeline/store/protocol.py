@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +30,9 @@ from brand_pipeline.store.models import (
     ModelCost,
     ModelUsage,
     NewAds,
+    PendingAlert,
     PersonaLineage,
+    ReportAdRow,
     ScrapeChanges,
     StoredAds,
 )
@@ -107,6 +110,13 @@ class BrandStore(Protocol):
     async def model_costs(
         self, brand_slug: str | None = None, *, run_ids: Sequence[str] | None = None
     ) -> list[ModelCost]: ...
+
+    # reports and alerts
+    async def report_ads(self, brand_slug: str, copy_version: str) -> list[ReportAdRow]: ...
+    async def latest_scrape_at(self, brand_slug: str) -> datetime | None: ...
+    async def record_alert(self, brand_slug: str, scrape_id: int, ads_started: int, run_url: str | None) -> None: ...
+    async def pending_alerts(self, brand_slug: str) -> list[PendingAlert]: ...
+    async def finish_alert(self, alert_id: int, *, sent: bool, reason: str | None) -> None: ...
 
     # sensors and reporting
     async def new_ads_since(self, cursor: int) -> list[NewAds]: ...

@@ -78,7 +78,7 @@ CREATE TABLE alerts (
     brand_slug  text NOT NULL REFERENCES brands (slug),
     scrape_id   bigint NOT NULL REFERENCES scrapes (id),
     ads_started integer NOT NULL,
-    run_id      text,
+    run_url     text,
     status      text NOT NULL DEFAULT 'pending',
     reason      text,
     attempts    integer NOT NULL DEFAULT 0,

@@ -102,8 +102,13 @@ class AdRows(PostgresRows):
                     {"brand": brand_slug, "scrape": scrape_id},
                 )
                 gone_running = sum(1 for row in await cursor.fetchall() if row["was_running"])
+            cursor = await conn.execute(
+                "SELECT max(id) AS id FROM scrapes WHERE brand_slug = %s AND id < %s", [brand_slug, scrape_id]
+            )
+            previous = (await cursor.fetchone())["id"]
             changes = ScrapeChanges(
                 scrape_id=scrape_id,
+                previous_scrape_id=previous,
                 complete=complete,
                 seen=len(seen.new) + len(seen.updated) + len(seen.unchanged),
                 started=len(seen.started),

@@ -23,6 +23,7 @@ from brand_pipeline.store.postgres.ledger import LedgerRows
 from brand_pipeline.store.postgres.lineage import LineageRows
 from brand_pipeline.store.postgres.personas import PersonaRows
 from brand_pipeline.store.postgres.reporting import ReportingRows
+from brand_pipeline.store.postgres.reports import ReportRows
 from brand_pipeline.store.postgres.scraping import ScrapeRows
 from brand_pipeline.store.protocol import StoreUnavailable
 
@@ -31,7 +32,16 @@ _migrated: set[str] = set()
 
 
 class PostgresStore(
-    BrandRows, AdRows, ScrapeRows, AnalysisRows, PersonaRows, LineageRows, CheckRows, ReportingRows, LedgerRows
+    BrandRows,
+    AdRows,
+    ScrapeRows,
+    AnalysisRows,
+    PersonaRows,
+    LineageRows,
+    CheckRows,
+    ReportingRows,
+    LedgerRows,
+    ReportRows,
 ):
     """Intention-named, bulk operations on the brand research tables, over any Postgres."""
 
