@@ -52,11 +52,11 @@ ALLOWED: dict[str, set[str]] = {
     "definitions": {"assets!", "checks", "resources", "schedules", "sensors", "settings"},
     "demo": {
         "assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions", "interrupts",
-        "runs",
+        "runs", "reporting",
     },
     "cli": {
         "domain", "store", "resources", "registry", "instance", "lineage", "analysis.personas", "demo",
-        "definitions", "settings", "partitions", "runs", "interrupts", "cli_tables",
+        "definitions", "settings", "partitions", "runs", "interrupts", "cli_tables", "reporting",
     },
 }  # fmt: skip
 
