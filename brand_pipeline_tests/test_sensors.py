@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from brand_pipeline.assets import ANALYSIS_AND_PERSONAS
+from brand_pipeline.assets import ANALYSIS_AND_PERSONAS, brand_report
 from brand_pipeline.definitions import defs
 from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
@@ -92,7 +92,7 @@ def test_new_ads_launch_one_run_per_brand_with_keys_stable_across_ticks(
 
     first = _tick(new_ads_sensor, instance, resources)
     assert sorted(r.partition_key for r in first.run_requests) == ["acme", "globex"]
-    assert _sensor_target(new_ads_sensor) == {a.key for a in ANALYSIS_AND_PERSONAS}
+    assert _sensor_target(new_ads_sensor) == {a.key for a in [*ANALYSIS_AND_PERSONAS, brand_report]}
 
     # A repeated tick from the same cursor (e.g. the cursor update was lost) asks for the same keys,
     # which Dagster will not launch twice.

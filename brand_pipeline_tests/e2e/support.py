@@ -22,6 +22,8 @@ REPOSITORY = "__repository__"  # the repository a Definitions object becomes
 ALL_ASSETS = ["scraped_ads", "video_analyses", "image_analyses", "copy_analyses", "personas"]
 DOWNSTREAM_ASSETS = ["video_analyses", "image_analyses", "copy_analyses", "personas"]
 GEMINI_STEPS = set(DOWNSTREAM_ASSETS)  # every asset with pool="gemini"
+# What new_ads_sensor refreshes for a brand: the analyses, the personas and the brand's report.
+NEW_ADS_ASSETS = [*DOWNSTREAM_ASSETS, "brand_report"]
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 T = TypeVar("T")

@@ -36,9 +36,9 @@ from brand_pipeline_tests.e2e.harness import DevEnv
 from brand_pipeline_tests.e2e.support import (
     ALL_ASSETS,
     BACKFILL_STATUS,
-    DOWNSTREAM_ASSETS,
     GEMINI_STEPS,
     INSTANCE_INFO,
+    NEW_ADS_ASSETS,
     SENSOR_TICKS,
     SET_CONCURRENCY_LIMIT,
     START_SENSOR,
@@ -115,8 +115,8 @@ def test_stored_ads_launch_one_analysis_run(dagster_dev: DevEnv) -> None:
     assert run.tags["dagster/run_key"].startswith(f"new-ads:{SENSOR_BRAND.slug}:")
     assert run.tags["brand_pipeline/new_ads"] == "3"
     dev.diag.wait_run(run.run_id, timeout=120)
-    # The sensor targets a job of the four assets (the run has no asset_selection of its own).
-    assert materialised(dev.instance, run.run_id) == {asset: SENSOR_BRAND.slug for asset in DOWNSTREAM_ASSETS}
+    # The sensor targets a job of these assets (the run has no asset_selection of its own).
+    assert materialised(dev.instance, run.run_id) == {asset: SENSOR_BRAND.slug for asset in NEW_ADS_ASSETS}
 
     [launching] = [t for t in _ticks(dev, "new_ads_sensor") if run.run_id in t["runIds"]]
     dev.notes["new_ads_first_run"] = run.run_id
@@ -389,7 +389,7 @@ def test_another_ad_launches_exactly_one_more_run(dagster_dev: DevEnv) -> None:
     keys = {r.tags["dagster/run_key"] for r in runs}
     assert len(keys) == 2 and all(re.fullmatch(rf"new-ads:{SENSOR_BRAND.slug}:\d+", k) for k in keys), keys
     dev.diag.wait_run(second.run_id, timeout=120)
-    assert materialised(dev.instance, second.run_id) == {asset: SENSOR_BRAND.slug for asset in DOWNSTREAM_ASSETS}
+    assert materialised(dev.instance, second.run_id) == {asset: SENSOR_BRAND.slug for asset in NEW_ADS_ASSETS}
     summary = store_call(dev.resources, "brand_summary", SENSOR_BRAND.slug)
     assert summary.ads == 4 and summary.copies_analysed == 4, summary
 
