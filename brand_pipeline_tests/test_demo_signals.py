@@ -13,9 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline_tests.fakes.gemini import FakeGemini, Fault
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,11 +51,25 @@ def _demo_env(tmp_path: Path, fake: FakeGemini) -> dict[str, str]:
     }
 
 
-def _wait_until_calls_hang(fake: FakeGemini, demo: subprocess.Popen) -> None:
-    # The sample's first analysis step (copy) has more items than ANSWERED + CONCURRENCY.
+def _analyses_saved(home: str) -> int:
+    status = EmbeddedPostgres(Path(home)).status()
+    if not status.running:
+        return 0
+    with psycopg.connect(status.dsn()) as conn:
+        if conn.execute("SELECT to_regclass('copy_analyses')").fetchone() == (None,):
+            return 0
+        return conn.execute("SELECT count(*) FROM copy_analyses WHERE semantic_status = 'done'").fetchone()[0]
+
+
+def _wait_until_calls_hang(fake: FakeGemini, demo: subprocess.Popen, home: str) -> None:
+    # The sample's first analysis step (copy) has more items than ANSWERED + CONCURRENCY. Each reply
+    # is saved as it arrives: the signal comes once the answered ones are saved, so a reply still
+    # being read off the socket (a call in flight, which a stop may lose) cannot make this racy.
     deadline = time.monotonic() + 120
     while not (
-        fake.stats.total_generate_calls == ANSWERED + CONCURRENCY and fake.stats.in_flight_generate == CONCURRENCY
+        fake.stats.total_generate_calls == ANSWERED + CONCURRENCY
+        and fake.stats.in_flight_generate == CONCURRENCY
+        and _analyses_saved(home) == ANSWERED
     ):
         assert demo.poll() is None, demo.communicate()
         assert time.monotonic() < deadline, f"the demo never reached its model calls: {fake.stats}"
@@ -71,7 +87,7 @@ def test_a_stop_signal_ends_the_whole_demo_and_keeps_what_arrived(
         [str(COMMAND), "demo"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        _wait_until_calls_hang(gated_gemini, demo)
+        _wait_until_calls_hang(gated_gemini, demo, env["BRAND_PIPELINE_HOME"])
         calls_at_signal = gated_gemini.stats.total_generate_calls
         demo.send_signal(stop_signal)
         stdout, stderr = demo.communicate(timeout=10)  # a bound on the wait, not a speed requirement
