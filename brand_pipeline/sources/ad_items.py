@@ -7,6 +7,7 @@ turns any of them into one shape, or raises ``InvalidAdRecord`` with a reason a 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Any
@@ -77,7 +78,10 @@ def snake_keys(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _snake(key: str) -> str:
+    # Every item repeats the same few dozen keys: each name is converted once, not once per item
+    # (two regex passes per key were most of a re-scrape's time). Bounded, as keys can be data.
     key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
     key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
     return key.lower()
