@@ -8,6 +8,8 @@ Routes are registered per test: ``cdn.serve(path, body, content_type=...)``; plu
 It records what reached it: ``connections`` (one per accepted TCP connection), ``requests`` (the
 request targets) and ``request_headers`` (each request's headers). With ``tls=`` a server
 ``SSLContext`` it speaks HTTPS and records the SNI name each client asked for in ``sni_names``.
+With ``latency_s`` every request waits that long before it is answered (a distant CDN, for
+benchmarks); each connection is served by its own thread, so concurrent requests wait together.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class _CDNHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.cdn.requests.append(self.path)
         self.server.cdn.request_headers.append(dict(self.headers.items()))
+        if self.server.cdn.latency_s:
+            time.sleep(self.server.cdn.latency_s)
         parts = urlsplit(self.path)
         if parts.path in self.server.cdn.routes:
             body, content_type = self.server.cdn.routes[parts.path]
@@ -87,7 +91,8 @@ class _CDNServer(ThreadingHTTPServer):
 
 
 class FakeCDN:
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, *, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
         self.routes: dict[str, tuple[bytes, str]] = {}
         self.connections: list[tuple[str, int]] = []
         self.requests: list[str] = []

@@ -1,0 +1,1 @@
+"""Scraping at scale; run it with ``python -m benchmarks.scrape_scale`` (see ``__main__``)."""
