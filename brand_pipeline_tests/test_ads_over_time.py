@@ -151,3 +151,15 @@ def test_expired_media_is_fetched_again_when_a_later_scrape_brings_a_fresh_url(
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM item_outcomes WHERE kind = 'media'").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM ad_creatives WHERE ad_archive_id = '1'").fetchone() == (1,)
+
+
+def test_a_fresh_signature_on_the_same_media_is_not_a_change(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    brand = Brandscape(database_url, tmp_path, instance)
+    # Plain http is refused before any lookup: the media never leave this machine.
+    signed = [{"original_image_url": "http://127.0.0.1/v/t1/123.jpg?oe=6A1B2C3D&_nc_sid=abc"}]
+    brand.scrape([ad("1", media=signed)])
+    signed[0]["original_image_url"] = "http://127.0.0.1/v/t1/123.jpg?oe=6A9F0000&_nc_sid=xyz"
+    again = brand.scrape([ad("1", media=signed)])
+    assert (again["ads_unchanged"], again["ads_changed"]) == (1, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -71,9 +72,30 @@ class AdRecord(BaseModel):
         return "\n".join(part for part in parts if part)
 
     @property
+    def content_hash(self) -> str:
+        """Identity of what the source said about the ad, so an unchanged ad is not rewritten.
+        Signed media URLs get a new signature on every scrape: their query strings are left out."""
+        body = self.model_dump(mode="json", exclude={"media"})
+        body["media"] = [[ref.slot, ref.kind, _unsigned(ref.url)] for ref in self.media]
+        body["snapshot"] = _without_signatures(body["snapshot"])
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    @property
     def copy_hash(self) -> str | None:
         """Identity of the copy, so the same text run on many ads is analysed once."""
         return copy_hash(self.copy_text) if self.copy_text.strip() else None
+
+
+def _unsigned(url: str) -> str:
+    return url.split("?", 1)[0] if url.startswith(("http://", "https://")) else url
+
+
+def _without_signatures(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_signatures(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_signatures(item) for item in value]
+    return _unsigned(value) if isinstance(value, str) else value
 
 
 def copy_hash(text: str) -> str:

@@ -8,8 +8,6 @@ since the previous one; an ad missing from a complete scrape is marked no longer
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -157,6 +155,6 @@ def _ad_row(ad: AdRecord) -> dict[str, Any]:
     row = ad.model_dump(mode="json", exclude={"media"})
     row["copy_text"] = ad.copy_text
     row["copy_hash"] = ad.copy_hash
-    row["content_hash"] = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+    row["content_hash"] = ad.content_hash
     row["running"] = is_running(ad)
     return row
