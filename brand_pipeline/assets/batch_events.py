@@ -33,25 +33,29 @@ def brand_materialization(
     )
 
 
+def latest_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, brand_slug: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The brand's latest materialisation, which its check results point at (as Dagster's do)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[brand_slug]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        run_id=records[0].event_log_entry.run_id, storage_id=records[0].storage_id, timestamp=records[0].timestamp
+    )
+
+
 def brand_check_evaluation(
-    instance: dg.DagsterInstance,
     check_key: dg.AssetCheckKey,
     brand_slug: str,
+    target: AssetCheckEvaluationTargetMaterializationData | None,
     *,
     passed: bool,
     metadata: Mapping[str, dg.RawMetadataValue],
 ) -> dg.AssetCheckEvaluation:
-    """A blocking check's result for one brand, pointing at the brand's latest materialisation."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=check_key.asset_key, asset_partitions=[brand_slug]), limit=1
-    ).records
-    target = (
-        AssetCheckEvaluationTargetMaterializationData(
-            run_id=records[0].event_log_entry.run_id, storage_id=records[0].storage_id, timestamp=records[0].timestamp
-        )
-        if records
-        else None
-    )
+    """A blocking check's result for one brand of a batch."""
     return dg.AssetCheckEvaluation(
         asset_key=check_key.asset_key,
         check_name=check_key.name,

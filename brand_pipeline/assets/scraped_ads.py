@@ -1,6 +1,6 @@
 import dagster as dg
 
-from brand_pipeline.assets.batch_events import brand_check_evaluation, brand_materialization
+from brand_pipeline.assets.batch_events import brand_check_evaluation, brand_materialization, latest_materialization
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scrape_checks import SCRAPE_CHECK_SPECS, SCRAPED_ADS, CheckOutcome, run_scrape_checks
 from brand_pipeline.interrupts import until_stop_signal
@@ -64,8 +64,12 @@ async def scraped_ads(
     batched = context.has_partition_key_range
     events, failures = await until_stop_signal(_scrape_run(context, supabase, ad_library, reports, batched=batched))
     for event in events:
-        # A batch's check is resolved only now: the brand's materialisation before it is stored.
-        yield event.evaluation() if isinstance(event, _CheckAfterMaterialization) else event
+        if isinstance(event, _ChecksAfterMaterialization):
+            # Resolved only now: the brand's materialisation yielded before is stored.
+            for evaluation in event.evaluations():
+                yield evaluation
+        else:
+            yield event
     if failures:
         raise dg.Failure(
             description=f"{len(failures)} of {len(context.partition_keys)} brands failed: "
@@ -126,21 +130,25 @@ def _batch_events(
     events: list[object] = []
     if metadata is not None:
         events.append(brand_materialization(SCRAPED_ADS, SCRAPE_VERSION, slug, metadata))
-    events.extend(_CheckAfterMaterialization(context, slug, outcome) for outcome in outcomes)
+    if outcomes:
+        events.append(_ChecksAfterMaterialization(context, slug, outcomes))
     return events
 
 
-class _CheckAfterMaterialization:
-    """A brand's check result in a batch, made into its evaluation once it is yielded."""
+class _ChecksAfterMaterialization:
+    """A brand's check results in a batch, made into evaluations once they are yielded."""
 
-    def __init__(self, context: dg.AssetExecutionContext, slug: str, outcome: CheckOutcome) -> None:
-        self.context, self.slug, self.outcome = context, slug, outcome
+    def __init__(self, context: dg.AssetExecutionContext, slug: str, outcomes: list[CheckOutcome]) -> None:
+        self.context, self.slug, self.outcomes = context, slug, outcomes
 
-    def evaluation(self) -> dg.AssetCheckEvaluation:
-        key = dg.AssetCheckKey(SCRAPED_ADS, self.outcome.name)
-        return brand_check_evaluation(
-            self.context.instance, key, self.slug, passed=self.outcome.passed, metadata=self.outcome.metadata
-        )
+    def evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        target = latest_materialization(self.context.instance, SCRAPED_ADS, self.slug)
+        return [
+            brand_check_evaluation(
+                dg.AssetCheckKey(SCRAPED_ADS, o.name), self.slug, target, passed=o.passed, metadata=o.metadata
+            )
+            for o in self.outcomes
+        ]
 
 
 async def _scrape_one(
