@@ -1,6 +1,6 @@
 """The daily re-scrape of 1,000 brands x 10 unchanged ads, batched versus one run per brand.
 
-    .venv/bin/python -m benchmarks.daily_rescrape [--brands 1000] [--batch-size 50] [--sample 20]
+    .venv/bin/python -m benchmarks.daily_rescrape [--brands 1000] [--batch-size 100] [--sample 20]
 
 Both sides go through the daily schedule's path: the real ``daily_scrape`` schedule is evaluated
 against an on-disk Dagster instance, and each of its run requests is launched as its own process
@@ -150,7 +150,7 @@ def check_timing(dsn: str, repeat: int = 20) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--brands", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--run-one")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from brand_pipeline.sources.scrape import scrape_brand
 SCRAPE_VERSION = "scrape-2"
 # Brands per run when a backfill (or the daily schedule) scrapes many: one process, one store
 # pool, one event loop for the whole batch. Set with BRAND_PIPELINE_SCRAPE_BATCH_SIZE.
-DEFAULT_SCRAPE_BATCH_SIZE = 50
+DEFAULT_SCRAPE_BATCH_SIZE = 100
 
 _DESCRIPTION = """Every ad the brand runs, each creative downloaded once and stored by its sha256, and what
 started, stopped or kept running since the previous scrape.
