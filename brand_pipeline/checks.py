@@ -1,4 +1,4 @@
-"""Asset checks a data team relies on, per brand partition.
+"""Asset checks a data team relies on, per brand partition (the scrape's are on the asset itself).
 
 The ones that guard what downstream assets read are blocking: if a scrape left a creative row
 without its file, or an analysis names an ad that is gone, the assets after it do not run on bad
@@ -11,7 +11,7 @@ import warnings
 
 import dagster as dg
 
-from brand_pipeline.assets import copy_analyses, image_analyses, personas, scraped_ads, video_analyses
+from brand_pipeline.assets import check_metadata, copy_analyses, image_analyses, personas, video_analyses
 from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -22,40 +22,7 @@ warnings.filterwarnings("ignore", message="Specifying a partitions_def on an Ass
 
 
 def _result(passed: bool, problems: list[str], checked: int, what: str) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=passed,
-        metadata={
-            "checked": checked,
-            "problems": len(problems),
-            "examples": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:20]) or f"every {what} is fine"),
-        },
-    )
-
-
-@dg.asset_check(asset=scraped_ads, blocking=True, partitions_def=brands_partitions)
-async def creatives_have_their_files(
-    context: dg.AssetCheckExecutionContext, supabase: SupabaseResource
-) -> dg.AssetCheckResult:
-    """Every creative of the brand's ads has its file in the blob store."""
-    async with supabase.open() as storage:
-        creatives = await storage.store.brand_creatives(context.partition_key)
-        missing = [
-            f"{c.sha256[:12]} ({c.kind}) → {c.blob_path}"
-            for c in creatives
-            if not await storage.blobs.exists(c.blob_path)
-        ]
-    return _result(not missing, missing, len(creatives), "creative")
-
-
-@dg.asset_check(asset=scraped_ads, blocking=True, partitions_def=brands_partitions)
-async def ads_with_media_have_creatives(
-    context: dg.AssetCheckExecutionContext, supabase: SupabaseResource
-) -> dg.AssetCheckResult:
-    """No ad that shows media is left without a stored creative or a recorded reason why not."""
-    async with supabase.open() as storage:
-        orphans = await storage.store.ads_missing_creatives(context.partition_key)
-        total = (await storage.store.brand_summary(context.partition_key)).ads
-    return _result(not orphans, [f"ad {ad_id}" for ad_id in orphans], total, "ad")
+    return dg.AssetCheckResult(passed=passed, metadata=check_metadata(problems, checked, what))
 
 
 def _analyses_reference_check(asset: dg.AssetsDefinition, kind: AnalysisKind) -> dg.AssetChecksDefinition:
@@ -103,9 +70,9 @@ async def personas_cite_enough_ads(
     return _result(not problems, problems, len(synthesis.personas), "persona")
 
 
+# The scrape's own checks (creatives_have_their_files, ads_with_media_have_creatives) are declared
+# on `scraped_ads` itself and run in its store session: see assets/scrape_checks.py.
 ALL_CHECKS = [
-    creatives_have_their_files,
-    ads_with_media_have_creatives,
     _analyses_reference_check(video_analyses, "video"),
     _analyses_reference_check(image_analyses, "image"),
     _analyses_reference_check(copy_analyses, "copy"),

@@ -13,19 +13,32 @@ from __future__ import annotations
 import os
 
 import dagster as dg
+from pydantic import BaseModel, Field
 
-from brand_pipeline.assets import BRAND_ASSETS, brand_comparison
+from brand_pipeline.assets import BRAND_ASSETS, DEFAULT_SCRAPE_BATCH_SIZE, brand_comparison, scraped_ads
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.schedules import daily_scrape, scrape_job
+from brand_pipeline.schedules import daily_scrape_schedule, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
-from brand_pipeline.settings import pipeline_home, settings_from_env
+from brand_pipeline.settings import SettingError, pipeline_home, settings_from_env
 
 SECRET_FIELDS = {"api_key", "database_url", "apify_token", "meta_access_token", "alert_webhook_url"}
 _NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors", "apify", "meta"}
+
+
+class ScrapeBatching(BaseModel):
+    scrape_batch_size: int = Field(
+        default=DEFAULT_SCRAPE_BATCH_SIZE, ge=1, le=1000, description="Brands per `scraped_ads` run in a backfill."
+    )
+
+
+def scrape_batching_from_env() -> tuple[ScrapeBatching, list[SettingError]]:
+    """``BRAND_PIPELINE_SCRAPE_BATCH_SIZE``; a refused value keeps the default (and is reported)."""
+    values, errors = settings_from_env(ScrapeBatching, "BRAND_PIPELINE_")
+    return ScrapeBatching(**values), errors
 
 
 def _secret(variable: str) -> dg.EnvVar | None:
@@ -46,7 +59,7 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     library, library_errors = settings_from_env(AdLibraryResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
     apify, apify_errors = settings_from_env(ApifyConfig, "BRAND_PIPELINE_APIFY_")
     meta, meta_errors = settings_from_env(MetaConfig, "BRAND_PIPELINE_META_")
-    library_errors += apify_errors + meta_errors
+    library_errors += apify_errors + meta_errors + scrape_batching_from_env()[1]
     reports, report_errors = settings_from_env(ReportsResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
     if strict and (gemini_errors or library_errors or report_errors):
         raise (gemini_errors + library_errors + report_errors)[0]
@@ -71,12 +84,17 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     }
 
 
+_batch_size = scrape_batching_from_env()[0].scrape_batch_size
+# A backfill (from the UI, or the daily schedule's batches) scrapes this many brands per run: one
+# process, one store pool and one event loop for the batch, each brand still its own partition.
+_batched_scrape = scraped_ads.with_attributes(backfill_policy=dg.BackfillPolicy.multi_run(_batch_size))
+
 defs = dg.Definitions(
-    assets=[*BRAND_ASSETS, brand_comparison],
+    assets=[_batched_scrape, *(a for a in BRAND_ASSETS if a is not scraped_ads), brand_comparison],
     asset_checks=ALL_CHECKS,
     jobs=[scrape_job],
     sensors=[brands_sensor, new_ads_sensor],
-    schedules=[daily_scrape],
+    schedules=[daily_scrape_schedule(_batch_size)],
     resources=resources_from_env(),
     # A run's steps share one process and one event loop: no per-step process start-up, and the
     # Gemini limiter is shared by all of a run's calls. Parallelism comes from runs (one per brand)

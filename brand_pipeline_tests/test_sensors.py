@@ -14,7 +14,7 @@ from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline.schedules import daily_scrape
+from brand_pipeline.schedules import daily_scrape_schedule
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
 from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline_tests.helpers import store_call
@@ -125,6 +125,6 @@ def test_new_ads_for_a_brand_without_a_partition_add_it_in_the_same_tick(
 def test_daily_schedule_requests_a_scrape_of_every_brand(instance: dg.DagsterInstance) -> None:
     instance.add_dynamic_partitions(brands_partitions.name, ["acme", "globex"])
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 25, 5))
-    requests = daily_scrape(context)
+    requests = daily_scrape_schedule(batch_size=1)(context)  # batches: test_scrape_batches.py
     assert sorted(r.partition_key for r in requests) == ["acme", "globex"]
     assert {r.run_key for r in requests} == {"daily-scrape:2026-11-25:acme", "daily-scrape:2026-11-25:globex"}

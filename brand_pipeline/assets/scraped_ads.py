@@ -1,78 +1,192 @@
 import dagster as dg
 
+from brand_pipeline.assets.batch_events import brand_check_evaluation, brand_materialization, latest_materialization
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.assets.scrape_checks import SCRAPE_CHECK_SPECS, SCRAPED_ADS, CheckOutcome, run_scrape_checks
 from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.reporting import alert_new_ads, report_path
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.reports import ReportsResource
-from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.resources.supabase import Storage, SupabaseResource
 from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
 from brand_pipeline.sources.base import PaidRun, SourceError
 from brand_pipeline.sources.scrape import scrape_brand
 
 SCRAPE_VERSION = "scrape-2"
+# Brands per run when a backfill (or the daily schedule) scrapes many: one process, one store
+# pool, one event loop for the whole batch. Set with BRAND_PIPELINE_SCRAPE_BATCH_SIZE.
+DEFAULT_SCRAPE_BATCH_SIZE = 100
+
+_DESCRIPTION = """Every ad the brand runs, each creative downloaded once and stored by its sha256, and what
+started, stopped or kept running since the previous scrape.
+
+Bad records and unusable media are recorded per item (see `item_outcomes`), never fatal. A paid
+source run (Apify) is recorded before it is waited for: a retried or re-executed step reads that
+run again instead of paying for another. A run may scrape a batch of brands: each brand gets its
+own materialisation and check results, and a brand that fails fails only its own partition."""
 
 
-@dg.asset(
+class BrandFailed(Exception):
+    """One brand of a batch could not be scraped; the others go on."""
+
+    def __init__(self, brand_slug: str, description: str, metadata: dict[str, object]) -> None:
+        super().__init__(f"{brand_slug}: {description}")
+        self.brand_slug = brand_slug
+        self.description = description
+        self.metadata = metadata
+
+
+@dg.multi_asset(
+    name="scraped_ads",
+    specs=[
+        dg.AssetSpec(
+            SCRAPED_ADS,
+            description=_DESCRIPTION,
+            group_name="brand_research",
+            code_version=SCRAPE_VERSION,
+            kinds={"postgres"},
+            skippable=True,  # a failed brand of a batch has no materialisation
+        )
+    ],
+    check_specs=SCRAPE_CHECK_SPECS,
     partitions_def=brands_partitions,
-    group_name="brand_research",
-    code_version=SCRAPE_VERSION,
-    kinds={"postgres"},
+    can_subset=True,  # "Execute checks" runs the checks alone, without a scrape
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DEFAULT_SCRAPE_BATCH_SIZE),
 )
 async def scraped_ads(
     context: dg.AssetExecutionContext,
     supabase: SupabaseResource,
     ad_library: AdLibraryResource,
     reports: ReportsResource,
-) -> dg.MaterializeResult:
-    """Every ad the brand runs, each creative downloaded once and stored by its sha256, and what
-    started, stopped or kept running since the previous scrape.
+):  # no return annotation: Dagster would read an async generator's as its outputs' types
+    """Scrape the run's brand, or each brand of its partition range, on one store session."""
+    batched = context.has_partition_key_range
+    events, failures = await until_stop_signal(_scrape_run(context, supabase, ad_library, reports, batched=batched))
+    for event in events:
+        if isinstance(event, _ChecksAfterMaterialization):
+            # Resolved only now: the brand's materialisation yielded before is stored.
+            for evaluation in event.evaluations():
+                yield evaluation
+        else:
+            yield event
+    if failures:
+        raise dg.Failure(
+            description=f"{len(failures)} of {len(context.partition_keys)} brands failed: "
+            + "; ".join(str(f) for f in failures),
+            metadata={"failed_brands": [f.brand_slug for f in failures]}
+            | (failures[0].metadata if len(failures) == 1 else {}),
+        )
 
-    Bad records and unusable media are recorded per item (see `item_outcomes`), never fatal. A
-    paid source run (Apify) is recorded before it is waited for: a retried or re-executed step
-    reads that run again instead of paying for another.
-    """
-    return await until_stop_signal(_scraped(context, supabase, ad_library, reports))
 
-
-async def _scraped(
+async def _scrape_run(
     context: dg.AssetExecutionContext,
     supabase: SupabaseResource,
     ad_library: AdLibraryResource,
     reports: ReportsResource,
-) -> dg.MaterializeResult:
+    *,
+    batched: bool,
+) -> tuple[list[object], list[BrandFailed]]:
+    """Every brand's events, and the brands that failed (raised at once outside a batch)."""
+    scrape = SCRAPED_ADS in context.selected_asset_keys
+    checks = {key.name for key in context.selected_asset_check_keys}
+    events: list[object] = []
+    failures: list[BrandFailed] = []
+    async with supabase.open() as storage:
+        for slug in context.partition_keys:
+            try:
+                metadata = await _scrape_one(context, storage, ad_library, reports, slug) if scrape else None
+            except BrandFailed as failure:
+                if not batched:
+                    raise dg.Failure(description=failure.description, metadata=failure.metadata) from None
+                failures.append(failure)
+            except Exception as error:
+                if not batched:
+                    raise
+                failures.append(BrandFailed(slug, f"{type(error).__name__}: {error}", {}))
+            else:
+                outcomes = await run_scrape_checks(storage, slug, checks)
+                make = _batch_events if batched else _single_events
+                events.extend(make(context, slug, metadata, outcomes))
+                continue
+            context.log.error(f"scraping {failures[-1]} — the batch goes on without it")
+    return events, failures
+
+
+def _single_events(
+    context: dg.AssetExecutionContext, slug: str, metadata: dict[str, object] | None, outcomes: list[CheckOutcome]
+) -> list[object]:
+    """A one-brand run: the result Dagster records as the partition's materialisation and checks."""
+    results = [dg.AssetCheckResult(check_name=o.name, passed=o.passed, metadata=o.metadata) for o in outcomes]
+    if metadata is None:
+        return list(results)  # the checks alone ("Execute checks")
+    return [dg.MaterializeResult(asset_key=SCRAPED_ADS, metadata=metadata, check_results=results)]
+
+
+def _batch_events(
+    context: dg.AssetExecutionContext, slug: str, metadata: dict[str, object] | None, outcomes: list[CheckOutcome]
+) -> list[object]:
+    """One brand of a batch: its own materialisation, then its checks pointing at it."""
+    events: list[object] = []
+    if metadata is not None:
+        events.append(brand_materialization(SCRAPED_ADS, SCRAPE_VERSION, slug, metadata))
+    if outcomes:
+        events.append(_ChecksAfterMaterialization(context, slug, outcomes))
+    return events
+
+
+class _ChecksAfterMaterialization:
+    """A brand's check results in a batch, made into evaluations once they are yielded."""
+
+    def __init__(self, context: dg.AssetExecutionContext, slug: str, outcomes: list[CheckOutcome]) -> None:
+        self.context, self.slug, self.outcomes = context, slug, outcomes
+
+    def evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        target = latest_materialization(self.context.instance, SCRAPED_ADS, self.slug)
+        return [
+            brand_check_evaluation(
+                dg.AssetCheckKey(SCRAPED_ADS, o.name), self.slug, target, passed=o.passed, metadata=o.metadata
+            )
+            for o in self.outcomes
+        ]
+
+
+async def _scrape_one(
+    context: dg.AssetExecutionContext,
+    storage: Storage,
+    ad_library: AdLibraryResource,
+    reports: ReportsResource,
+    slug: str,
+) -> dict[str, object]:
     run_key = context.run.root_run_id or context.run.run_id
     fresh = context.run.tags.get(FRESH_SCRAPE_TAG) == "true"
-    async with supabase.open() as storage:
-        staging = storage.blobs.staging_dir()
-        async with ad_library.open(staging, store=storage.store, run_key=run_key, fresh=fresh) as library:
-            brand = await storage.store.ensure_brand(context.partition_key)
-            try:
-                report = await scrape_brand(
-                    brand,
-                    source=library.source,
-                    fetcher=library.fetcher,
-                    store=storage.store,
-                    blobs=storage.blobs,
-                    run_id=context.run.run_id,
-                    concurrency=ad_library.download_concurrency,
-                )
-            except SourceError as error:
-                raise dg.Failure(description=str(error), metadata=_paid_run(library.source.paid_run)) from None
-            alerts = await alert_new_ads(
+    staging = storage.blobs.staging_dir()
+    async with ad_library.open(staging, store=storage.store, run_key=run_key, fresh=fresh) as library:
+        brand = await storage.store.ensure_brand(slug)
+        try:
+            report = await scrape_brand(
                 brand,
-                report.changes,
+                source=library.source,
+                fetcher=library.fetcher,
                 store=storage.store,
-                webhook_url=reports.webhook(),
-                threshold=reports.alert_min_new_ads,
-                run_url=reports.run_url(context.run.run_id),
-                report_url=str(report_path(reports.folder(), brand.slug)),
+                blobs=storage.blobs,
+                run_id=context.run.run_id,
+                concurrency=ad_library.download_concurrency,
             )
+        except SourceError as error:
+            raise BrandFailed(slug, str(error), _paid_run(library.source.paid_run)) from None
+        alerts = await alert_new_ads(
+            brand,
+            report.changes,
+            store=storage.store,
+            webhook_url=reports.webhook(),
+            threshold=reports.alert_min_new_ads,
+            run_url=reports.run_url(context.run.run_id),
+            report_url=str(report_path(reports.folder(), brand.slug)),
+        )
     counts = report.counts() | {"alerts_sent": sum(a.status == "sent" for a in alerts),
                                 "alerts_failed": sum(a.status == "failed" for a in alerts)}  # fmt: skip
-    metadata = report_metadata(context, counts, report.markdown()) | _paid_run(library.source.paid_run)
-    return dg.MaterializeResult(metadata=metadata)
+    return report_metadata(context, counts, report.markdown()) | _paid_run(library.source.paid_run)
 
 
 def _paid_run(run: PaidRun | None) -> dict[str, object]:

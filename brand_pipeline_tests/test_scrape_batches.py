@@ -1,0 +1,160 @@
+"""Many brands in one `scraped_ads` run: each brand still its own partition, with its own
+materialisation, metadata and checks, and a brand that fails fails only itself."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from brand_pipeline.assets import scraped_ads
+from brand_pipeline.sample import read_manifest
+from brand_pipeline_tests.helpers import register_sample_brands, resources_for
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+CHECKS = {"creatives_have_their_files", "ads_with_media_have_creatives"}
+# What differs between any two materialisations, however they were made.
+RUN_SPECIFIC = {"dagster_run"}
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _batch(slugs: list[str], resources: dict, instance: dg.DagsterInstance) -> dg.ExecuteInJobResult:
+    """One run over the brands' partition range, as a backfill or the daily schedule launches it."""
+    return dg.materialize(
+        [scraped_ads],
+        instance=instance,
+        resources=resources,
+        tags={RANGE_START: slugs[0], RANGE_END: slugs[-1]},
+        raise_on_error=False,
+    )
+
+
+def _materialisations(result: dg.ExecuteInJobResult) -> dict[str, dg.AssetMaterialization]:
+    return {m.partition: m for m in result.asset_materializations_for_node("scraped_ads")}
+
+
+def _checks(result: dg.ExecuteInJobResult) -> dict[tuple[str, str], bool]:
+    return {(e.partition, e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+
+
+def _plain(metadata: dict) -> dict:
+    return {key: value.value for key, value in metadata.items() if key not in RUN_SPECIFIC}
+
+
+def test_a_batch_of_three_brands_gives_each_its_own_materialisation_metadata_and_checks(
+    database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = resources_for(database_url, tmp_path / "home", sample_dir)
+    slugs = register_sample_brands(resources, sample_dir, instance)
+    assert len(slugs) == 3
+    result = _batch(slugs, resources, instance)
+    assert result.success
+    [run] = [result.run_id]
+    materialisations = _materialisations(result)
+    assert sorted(materialisations) == sorted(slugs)
+    manifest = read_manifest(sample_dir)
+    for slug in slugs:
+        metadata = _plain(materialisations[slug].metadata)
+        assert metadata["ads_new"] == manifest.brand(slug).expected.importable_ads, slug
+        assert materialisations[slug].metadata["dagster_run"].value == run
+    assert len({m.metadata["preview"].value for m in materialisations.values()}) == 3, "each brand its own preview"
+    assert _checks(result) == {(slug, name): True for slug in slugs for name in CHECKS}
+    # Dagster's own view of each partition: materialised, with its checks on that materialisation.
+    assert instance.get_materialized_partitions(scraped_ads.key) == set(slugs)
+    for slug in slugs:
+        [record] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=scraped_ads.key, asset_partitions=[slug]), limit=1
+        ).records
+        assert record.asset_materialization.metadata["ads_new"].value == manifest.brand(slug).expected.importable_ads
+
+
+def test_a_brand_in_a_batch_looks_the_same_as_the_brand_scraped_on_its_own(
+    database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance
+) -> None:
+    resources = resources_for(database_url, tmp_path / "home", sample_dir)
+    slugs = register_sample_brands(resources, sample_dir, instance)
+    alone = dg.materialize([scraped_ads], partition_key=slugs[1], instance=instance, resources=resources)
+    batch = _batch(slugs, resources, instance)  # the same brand again, nothing changed, in a batch
+    [single] = alone.asset_materializations_for_node("scraped_ads")
+    batched = _materialisations(batch)[slugs[1]]
+    assert set(batched.metadata) == set(single.metadata)
+    assert {k: v for k, v in batched.tags.items() if k.startswith("dagster/")} == {
+        k: v for k, v in single.tags.items() if k.startswith("dagster/")
+    }, "same code and data version tags: the UI shows no staleness difference"
+    assert {e.check_name: e.partition for e in alone.get_asset_check_evaluations()} == dict.fromkeys(CHECKS, slugs[1])
+    [evaluation] = [
+        e for e in batch.get_asset_check_evaluations() if e.partition == slugs[1] and e.check_name in CHECKS
+    ][:1]
+    assert evaluation.target_materialization_data.run_id == batch.run_id, "points at the batch's materialisation"
+
+
+def test_a_failing_brand_fails_only_its_own_partition(
+    database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance
+) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(sample_dir, export)
+    manifest = read_manifest(export)
+    resources = resources_for(database_url, tmp_path / "home", export)
+    slugs = register_sample_brands(resources, export, instance)
+    broken = slugs[1]
+    (export / manifest.brand(broken).export).unlink()  # its source has nothing to give
+
+    result = _batch(slugs, resources, instance)
+    assert not result.success
+    assert sorted(_materialisations(result)) == sorted(s for s in slugs if s != broken)
+    assert {slug for slug, _ in _checks(result)} == set(slugs) - {broken}
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert f"1 of 3 brands failed: {broken}: no export for brand" in failure.step_failure_data.error.message
+    # The UI's partition view: the others materialised, only the broken brand failed.
+    assert instance.get_materialized_partitions(scraped_ads.key) == set(slugs) - {broken}
+    assert _failed_partitions(instance) == {broken}
+
+
+def _failed_partitions(instance: dg.DagsterInstance) -> set[str]:
+    """The partitions the UI shows as failed (Dagster's asset status cache, as the UI reads it)."""
+    from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+    from brand_pipeline.partitions import brands_partitions
+
+    value = get_and_update_asset_status_cache_value(instance, scraped_ads.key, brands_partitions)
+    return set(value.deserialize_failed_partition_subsets(brands_partitions).get_partition_keys())
+
+
+def test_the_daily_schedule_asks_for_batches_of_consecutive_brands(instance: dg.DagsterInstance) -> None:
+    from datetime import datetime
+
+    from brand_pipeline.schedules import daily_scrape_schedule
+
+    instance.add_dynamic_partitions("brands", ["acme", "globex", "initech", "umbrella", "wayne"])
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 25, 5))
+    requests = daily_scrape_schedule(batch_size=2)(context)
+    assert [(r.tags.get(RANGE_START), r.tags.get(RANGE_END), r.partition_key) for r in requests] == [
+        ("acme", "globex", None),
+        ("initech", "umbrella", None),
+        (None, None, "wayne"),  # a batch of one is the plain one-brand run
+    ]
+    assert [r.run_key for r in requests] == [
+        "daily-scrape:2026-11-25:acme..globex",
+        "daily-scrape:2026-11-25:initech..umbrella",
+        "daily-scrape:2026-11-25:wayne",
+    ]
+
+
+def test_the_batch_size_comes_from_the_environment_and_a_bad_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from brand_pipeline.assets import DEFAULT_SCRAPE_BATCH_SIZE
+    from brand_pipeline.definitions import scrape_batching_from_env
+
+    monkeypatch.setenv("BRAND_PIPELINE_SCRAPE_BATCH_SIZE", "7")
+    assert scrape_batching_from_env() == (scrape_batching_from_env()[0], [])
+    assert scrape_batching_from_env()[0].scrape_batch_size == 7
+    monkeypatch.setenv("BRAND_PIPELINE_SCRAPE_BATCH_SIZE", "0")
+    batching, [error] = scrape_batching_from_env()
+    assert batching.scrape_batch_size == DEFAULT_SCRAPE_BATCH_SIZE
+    assert "BRAND_PIPELINE_SCRAPE_BATCH_SIZE='0' is not accepted" in str(error)
