@@ -42,12 +42,6 @@ FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "requests_per_minute":
 LEAKS = ("generator didn't stop", "Task was destroyed", "Exception ignored", "error occurred during closing")
 
 
-@pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
 def closed_port_url() -> str:
     """A local address nothing listens on: bind a free port, then let it go."""
     with socket.socket() as sock:

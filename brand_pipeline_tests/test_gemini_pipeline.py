@@ -33,12 +33,6 @@ FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "requests_per_minute":
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
 def fake() -> FakeGemini:
     with FakeGemini(api_key="test-key") as server:
         yield server

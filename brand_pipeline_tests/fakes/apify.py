@@ -342,6 +342,19 @@ class _Handler(FakeHTTPHandler):
             self.close_connection = True  # the client gave up waiting (its own timeout)
 
 
+def actor_item(ad_id: str, **fields: Any) -> dict[str, Any]:
+    """An item as the Ad Library actor returns it (camelCase keys, epoch dates), of the page "Acme
+    Coffee" (4242); ``fields`` add to it or override."""
+    ad = {
+        "adArchiveID": ad_id,
+        "pageID": "4242",
+        "pageName": "Acme Coffee",
+        "isActive": True,
+        "startDate": 1_767_225_600,
+    }
+    return ad | fields
+
+
 def _route(method: str, path: str) -> tuple[str, re.Match[str] | None]:
     for name, route_method, pattern in _ROUTES:
         if method == route_method and (match := pattern.match(path)):
