@@ -164,3 +164,24 @@ def cdn() -> Iterator[FakeCDN]:
 
     with FakeCDN() as server:
         yield server
+
+
+_KILLABLE_RUN = """
+import sys, dagster as dg
+from pathlib import Path
+from brand_pipeline.assets import copy_analyses
+from brand_pipeline_tests.helpers import resources_for
+database_url, home, exports, base_url = sys.argv[1:5]
+resources = resources_for(database_url, Path(home), Path(exports), api_key="test-key", base_url=base_url,
+                          max_concurrency=%d, requests_per_minute=6000)
+with dg.instance_for_test() as instance:
+    instance.add_dynamic_partitions("brands", ["fifty"])
+    dg.materialize([copy_analyses], partition_key="fifty", instance=instance, resources=resources)
+"""
+
+
+@pytest.fixture(scope="session")
+def killable_run() -> Callable[[int], str]:
+    """The source of a worker (``python -c``; argv: database_url, home, exports, base_url) that
+    analyses brand "fifty"'s copy at the given concurrency: for tests that kill it mid-run."""
+    return lambda max_concurrency: _KILLABLE_RUN % max_concurrency
