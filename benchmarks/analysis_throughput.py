@@ -14,7 +14,6 @@ Measures, in one run and against the same server:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -30,6 +29,7 @@ from google import genai
 from google.genai import types
 from PIL import Image
 
+from benchmarks.common import options_parser
 from brand_pipeline.analysis.creatives import analyse_creatives
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
@@ -156,12 +156,7 @@ def server_stats(base_url: str, api_key: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--creatives", type=int, default=300)
-    parser.add_argument("--unique", type=int, default=240)
-    parser.add_argument("--rpm", type=int, default=600)
-    parser.add_argument("--latency", type=float, default=0.5)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser = options_parser(__doc__, creatives=300, unique=240, rpm=600, latency=0.5, concurrency=8)
     parser.add_argument("--original-sample", type=int, default=3, help="videos and images each, for the baseline")
     args = parser.parse_args()
 

@@ -13,7 +13,6 @@ work, and on a shared machine wall time also counts the moments other processes 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
 import random
@@ -24,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.common import options_parser
 from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.sources.apify import PAGE_SIZE
@@ -236,9 +236,7 @@ def _gc_time() -> Iterator[list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = options_parser(__doc__, items=10_000, repeat=5)
     args = parser.parse_args()
     keys = statistics.mean(count_keys(item) for item in apify_items(args.items))
     baseline = timed(max(1, args.repeat // 2), args.items, reference_parse)

@@ -10,17 +10,14 @@ the same run on the same input: the same report with every thumbnail made again 
 
 from __future__ import annotations
 
-import argparse
 import re
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from benchmarks.common import median_seconds, options_parser
 from brand_pipeline.domain.kinds import CreativeKind
 from brand_pipeline.report import BrandReportInput, ThumbnailCache, render_brand_report
 from brand_pipeline_tests.report_inputs import encode_mp4, sha256_of, synthetic_brand
@@ -45,22 +42,8 @@ def creatives(folder: Path, images: int, videos: int) -> dict[str, tuple[Creativ
     return files
 
 
-def timed(repeat: int, work: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ads", type=int, default=2000)
-    parser.add_argument("--images", type=int, default=80)
-    parser.add_argument("--videos", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = options_parser(__doc__, ads=2000, images=80, videos=20, repeat=5).parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         folder = Path(tmp)
         (folder / "blobs").mkdir()
@@ -71,11 +54,11 @@ def main() -> None:
         kept = folder / "thumbnails"
         first = render_brand_report(report, thumbnails=ThumbnailCache(kept))  # makes and keeps them on disk
         thumbnails = len(re.findall(r'src="data:image/jpeg', first.html))
-        cold = timed(args.repeat, lambda: render_brand_report(report, thumbnails=ThumbnailCache()))
-        disk = timed(args.repeat, lambda: render_brand_report(report, thumbnails=ThumbnailCache(kept)))
+        cold = median_seconds(args.repeat, lambda: render_brand_report(report, thumbnails=ThumbnailCache()))
+        disk = median_seconds(args.repeat, lambda: render_brand_report(report, thumbnails=ThumbnailCache(kept)))
         memory_cache = ThumbnailCache(kept)
-        memory = timed(args.repeat, lambda: render_brand_report(report, thumbnails=memory_cache))
-        hashing = timed(args.repeat, report.inputs_hash)
+        memory = median_seconds(args.repeat, lambda: render_brand_report(report, thumbnails=memory_cache))
+        hashing = median_seconds(args.repeat, report.inputs_hash)
     print(
         f"brand: {args.ads} ads, {len(files)} creatives ({args.images} images 1080 px, {args.videos} videos); "
         f"page: {thumbnails} thumbnails, {len(first.html) / 1e6:.1f} MB"

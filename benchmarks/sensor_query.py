@@ -10,17 +10,16 @@ answered by scanning every row (what a query without that index, or a per-brand 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 
+from benchmarks.common import median_seconds, options_parser
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline.store.postgres import open_postgres_store
 
@@ -51,21 +50,8 @@ def seed(dsn: str, brands: int, ads_per_brand: int) -> int:
         return conn.execute("SELECT max(stored_seq) FROM brand_ads").fetchone()[0]
 
 
-def timed(repeat: int, work: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--brands", type=int, default=500)
-    parser.add_argument("--ads-per-brand", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
+    args = options_parser(__doc__, brands=500, ads_per_brand=200, repeat=20).parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         server = EmbeddedPostgres(Path(tmp), durable=False)
         dsn = server.ensure_running()
@@ -83,7 +69,7 @@ def main() -> None:
                 async with open_postgres_store(dsn) as store:
                     return len(await store.new_ads_since(cursor))
 
-            tick = timed(args.repeat, lambda: asyncio.run(sensor_query()))
+            tick = median_seconds(args.repeat, lambda: asyncio.run(sensor_query()))
 
             async def query_only() -> float:
                 async with open_postgres_store(dsn) as store:
@@ -96,7 +82,7 @@ def main() -> None:
 
             ours = asyncio.run(query_only())
             with psycopg.connect(dsn) as conn:
-                scan = timed(args.repeat, lambda: conn.execute(SCAN, [cursor]).fetchall())
+                scan = median_seconds(args.repeat, lambda: conn.execute(SCAN, [cursor]).fetchall())
                 plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + SCAN.replace("+ 0", ""), [cursor]))
             brands_found = asyncio.run(sensor_query())
         finally:

@@ -3,22 +3,26 @@ test, the generated sample set, and a guard that fails any test connecting beyon
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import dagster as dg
 import psycopg
 import pytest
 from psycopg import sql
 
+from brand_pipeline.sample import SampleManifest, generate_sample
 from brand_pipeline.store.embedded import EmbeddedPostgres
 
 if TYPE_CHECKING:
+    from brand_pipeline_tests.fakes.cdn import FakeCDN
     from brand_pipeline_tests.fakes.postgrest import FakeSupabase
 
 
@@ -123,3 +127,61 @@ def fake_supabase(database_url: str, tmp_path: Path) -> Iterator[FakeSupabase]:
     with FakeSupabase(database_url, storage_dir=tmp_path / "supabase-storage") as fake:
         yield fake
     assert not fake.server_errors, f"the fake itself failed: {fake.server_errors!r}"
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A throwaway Dagster instance (its own temporary storage), closed after the test."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleManifest]:
+    """A sample set generated once for the module: its folder and manifest."""
+    dest = tmp_path_factory.mktemp("sample") / "set"
+    return dest, generate_sample(dest)
+
+
+@pytest.fixture(scope="session")
+def folder_hashes() -> Callable[[Path], dict[str, str]]:
+    """sha256 of every file below a folder, by path relative to it: two sets compared whole."""
+
+    def hashes(folder: Path) -> dict[str, str]:
+        return {
+            p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    return hashes
+
+
+@pytest.fixture
+def cdn() -> Iterator[FakeCDN]:
+    """A local media CDN over plain HTTP (see fakes/cdn), stopped after the test."""
+    from brand_pipeline_tests.fakes.cdn import FakeCDN
+
+    with FakeCDN() as server:
+        yield server
+
+
+_KILLABLE_RUN = """
+import sys, dagster as dg
+from pathlib import Path
+from brand_pipeline.assets import copy_analyses
+from brand_pipeline_tests.helpers import resources_for
+database_url, home, exports, base_url = sys.argv[1:5]
+resources = resources_for(database_url, Path(home), Path(exports), api_key="test-key", base_url=base_url,
+                          max_concurrency=%d, requests_per_minute=6000)
+with dg.instance_for_test() as instance:
+    instance.add_dynamic_partitions("brands", ["fifty"])
+    dg.materialize([copy_analyses], partition_key="fifty", instance=instance, resources=resources)
+"""
+
+
+@pytest.fixture(scope="session")
+def killable_run() -> Callable[[int], str]:
+    """The source of a worker (``python -c``; argv: database_url, home, exports, base_url) that
+    analyses brand "fifty"'s copy at the given concurrency: for tests that kill it mid-run."""
+    return lambda max_concurrency: _KILLABLE_RUN % max_concurrency

@@ -13,7 +13,7 @@ import pytest
 
 from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.sample import read_manifest
-from brand_pipeline.sample.items import camel
+from brand_pipeline.sample.items import camelise
 from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item, snake_keys
 from brand_pipeline_tests.reference_ad_items import reference_parse
 
@@ -48,14 +48,6 @@ def export_items(path: Path) -> list[Any]:
     return items
 
 
-def camel_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {camel(key): camel_keys(v) for key, v in value.items()}
-    if isinstance(value, list):
-        return [camel_keys(v) for v in value]
-    return value
-
-
 def test_every_sample_item_parses_as_before(sample_dir: Path) -> None:
     manifest = read_manifest(sample_dir)
     assert {brand.key_style for brand in manifest.brands} == {"snake", "camel"}
@@ -74,7 +66,7 @@ def test_every_sample_item_parses_as_before(sample_dir: Path) -> None:
         raw = {str(i.get("ad_archive_id") or i.get("adArchiveID")): i.get("snapshot") for i in items}
         for record in records:
             original = raw[record.ad_archive_id]
-            assert (camel_keys(record.snapshot) if brand.key_style == "camel" else record.snapshot) == original
+            assert (camelise(record.snapshot) if brand.key_style == "camel" else record.snapshot) == original
 
 
 CAMEL = {

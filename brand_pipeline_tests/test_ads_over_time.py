@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import psycopg
-import pytest
 from PIL import Image
 
 from brand_pipeline.assets import scraped_ads
@@ -26,12 +24,6 @@ from brand_pipeline_tests.helpers import materialize_brand, metadata_of
 
 DAY = 86_400
 START = 1_764_547_200  # 2025-12-01
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 def ad(ad_id: str, *, active: bool = True, media: list[dict[str, str]] | None = None) -> dict[str, Any]:

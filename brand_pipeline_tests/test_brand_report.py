@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ from brand_pipeline_tests.helpers import materialize_brand, metadata_of
 
 DAY = 86_400
 NOW = int(time.time())  # the ads' dates are relative to the scrape
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 def ad(ad_id: str, started_days_ago: int, *, ended_days_ago: int | None = None) -> dict[str, Any]:

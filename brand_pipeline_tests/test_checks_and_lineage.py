@@ -20,12 +20,6 @@ FAST = {"backoff_initial_s": 0.01, "requests_per_minute": 6000}
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
 def analysed(database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance):
     """Every sample brand fully materialised, with a (fake) Gemini key, checks included."""
     with FakeGemini(api_key="test-key") as fake:

@@ -42,12 +42,6 @@ FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "requests_per_minute":
 LEAKS = ("generator didn't stop", "Task was destroyed", "Exception ignored", "error occurred during closing")
 
 
-@pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
 def closed_port_url() -> str:
     """A local address nothing listens on: bind a free port, then let it go."""
     with socket.socket() as sock:
@@ -82,16 +76,25 @@ def answer_first(count: int) -> Callable[[GenerateRequest], Fault | None]:
 # -- an endpoint that cannot be reached ------------------------------------------------------------
 
 
-def test_an_unreachable_endpoint_fails_the_step_after_three_attempts_with_default_settings(
-    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
-) -> None:
+def scraped_with_endpoint_down(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance, *, api_key: str, **settings: Any
+) -> tuple[dict[str, Any], str, Path]:
+    """Brand "ten" (ten copies) scraped, and resources whose Gemini endpoint refuses connections:
+    (the resources, that endpoint's URL, the exports folder)."""
     exports = tmp_path / "exports"
     write_copy_export(exports, "ten", 10)
     base_url = closed_port_url()
-    # Default retry settings (5 attempts, 2..60 s backoff, 180 s deadline): only the endpoint is wrong.
-    down = resources_for(database_url, tmp_path / "home", exports, api_key="AIza-secret-key", base_url=base_url)
+    down = resources_for(database_url, tmp_path / "home", exports, api_key=api_key, base_url=base_url, **settings)
     instance.add_dynamic_partitions(brands_partitions.name, ["ten"])
     assert materialize_brand("ten", down, instance, [scraped_ads]).success
+    return down, base_url, exports
+
+
+def test_an_unreachable_endpoint_fails_the_step_after_three_attempts_with_default_settings(
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    # Default retry settings (5 attempts, 2..60 s backoff, 180 s deadline): only the endpoint is wrong.
+    down, base_url, exports = scraped_with_endpoint_down(database_url, tmp_path, instance, api_key="AIza-secret-key")
 
     handler = signal.getsignal(signal.SIGINT)
     result = materialize_brand("ten", down, instance, [copy_analyses])
@@ -123,12 +126,7 @@ def test_an_unreachable_endpoint_fails_the_step_after_three_attempts_with_defaul
 def test_persona_synthesis_against_an_unreachable_endpoint_fails_and_keeps_the_last_personas(
     database_url: str, tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
-    exports = tmp_path / "exports"
-    write_copy_export(exports, "ten", 10)
-    base_url = closed_port_url()
-    down = resources_for(database_url, tmp_path / "home", exports, api_key="k", base_url=base_url, **FAST)
-    instance.add_dynamic_partitions(brands_partitions.name, ["ten"])
-    assert materialize_brand("ten", down, instance, [scraped_ads]).success
+    down, base_url, _ = scraped_with_endpoint_down(database_url, tmp_path, instance, api_key="k", **FAST)
 
     result = materialize_brand("ten", down, instance, [personas])
     assert not result.success
@@ -293,22 +291,9 @@ def test_an_interrupted_run_unwinds_cleanly_and_keeps_every_reply(
 
 # -- a worker killed -----------------------------------------------------------------------------------
 
-KILLABLE_RUN = """
-import sys, dagster as dg
-from pathlib import Path
-from brand_pipeline.assets import copy_analyses
-from brand_pipeline_tests.helpers import resources_for
-database_url, home, exports, base_url = sys.argv[1:5]
-resources = resources_for(database_url, Path(home), Path(exports), api_key="test-key", base_url=base_url,
-                          max_concurrency=4, requests_per_minute=6000)
-with dg.instance_for_test() as instance:
-    instance.add_dynamic_partitions("brands", ["fifty"])
-    dg.materialize([copy_analyses], partition_key="fifty", instance=instance, resources=resources)
-"""
-
 
 def test_a_run_killed_after_n_replies_keeps_all_n(
-    database_url: str, tmp_path: Path, instance: dg.DagsterInstance
+    database_url: str, tmp_path: Path, instance: dg.DagsterInstance, killable_run: Callable[[int], str]
 ) -> None:
     exports = tmp_path / "exports"
     write_copy_export(exports, "fifty", 50)
@@ -320,7 +305,7 @@ def test_a_run_killed_after_n_replies_keeps_all_n(
         assert materialize_brand("fifty", resources, instance, [scraped_ads]).success
         replies = 3  # fewer than any batch size: a batched save would keep none of them
         fake.reply_with(answer_first(replies))
-        worker = _worker(KILLABLE_RUN, database_url, str(tmp_path / "home"), str(exports), fake.base_url)
+        worker = _worker(killable_run(4), database_url, str(tmp_path / "home"), str(exports), fake.base_url)
         saved = _wait_for_rows(database_url, "copy_analyses", replies, worker)
         in_flight = fake.stats.in_flight_generate
         worker.kill()  # SIGKILL: no cleanup, no final save

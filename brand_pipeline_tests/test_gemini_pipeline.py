@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -30,12 +31,6 @@ from brand_pipeline_tests.helpers import (
 )
 
 FAST = {"backoff_initial_s": 0.01, "backoff_max_s": 0.05, "requests_per_minute": 6000}
-
-
-@pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 @pytest.fixture
@@ -159,22 +154,12 @@ def test_a_step_fails_above_the_failure_threshold_but_keeps_what_it_analysed(
         assert conn.execute("SELECT count(*) FROM copy_analyses").fetchone() == (50,)
 
 
-KILLABLE_RUN = """
-import sys, dagster as dg
-from pathlib import Path
-from brand_pipeline.assets import copy_analyses
-from brand_pipeline_tests.helpers import resources_for
-database_url, home, exports, base_url = sys.argv[1:5]
-resources = resources_for(database_url, Path(home), Path(exports), api_key="test-key", base_url=base_url,
-                          max_concurrency=1, requests_per_minute=6000)
-with dg.instance_for_test() as instance:
-    instance.add_dynamic_partitions("brands", ["fifty"])
-    dg.materialize([copy_analyses], partition_key="fifty", instance=instance, resources=resources)
-"""
-
-
 def test_a_run_killed_mid_way_loses_nothing_and_duplicates_nothing(
-    database_url: str, tmp_path: Path, instance: dg.DagsterInstance, fake: FakeGemini
+    database_url: str,
+    tmp_path: Path,
+    instance: dg.DagsterInstance,
+    fake: FakeGemini,
+    killable_run: Callable[[int], str],
 ) -> None:
     exports = tmp_path / "exports"
     write_copy_export(exports, "fifty", 50)
@@ -184,7 +169,7 @@ def test_a_run_killed_mid_way_loses_nothing_and_duplicates_nothing(
 
     fake.latency = 0.1
     worker = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE_RUN, database_url, str(tmp_path / "home"), str(exports), fake.base_url],
+        [sys.executable, "-c", killable_run(1), database_url, str(tmp_path / "home"), str(exports), fake.base_url],
         cwd=Path(__file__).parents[1],
     )
     saved = 0

@@ -18,12 +18,6 @@ FAST = {"requests_per_minute": 6000, "backoff_initial_s": 0.01, "backoff_max_s":
 
 
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeGemini]:
     with FakeGemini(api_key="paid-key") as server:
         yield server

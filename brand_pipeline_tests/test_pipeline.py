@@ -21,12 +21,6 @@ from brand_pipeline_tests.helpers import (
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
 def resources(database_url: str, tmp_path: Path, sample_dir: Path) -> dict:
     return resources_for(database_url, tmp_path / "home", sample_dir)
 

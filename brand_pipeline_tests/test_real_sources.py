@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, 
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
-from brand_pipeline_tests.fakes.apify import FakeApify, Fault, RunPlan
+from brand_pipeline_tests.fakes.apify import FakeApify, Fault, RunPlan, actor_item
 from brand_pipeline_tests.fakes.cdn import FakeCDN
 from brand_pipeline_tests.fakes.graph_api import FakeGraphAPI, graph_ad
 from brand_pipeline_tests.helpers import materialize_brand, metadata_of, store_call
@@ -27,18 +26,6 @@ from brand_pipeline_tests.helpers import materialize_brand, metadata_of, store_c
 TOKEN = "apify_api_SECRET_0123456789abcdef"
 GRAPH_TOKEN = "EAAB-graph-secret-token-0123"
 AD_LIBRARY_URL = "https://www.facebook.com/ads/library/?active_status=all&ad_type=all&country=US&view_all_page_id=4242"
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
-def cdn() -> Iterator[FakeCDN]:
-    with FakeCDN() as server:
-        yield server
 
 
 def png(colour: tuple[int, int, int]) -> bytes:
@@ -49,14 +36,10 @@ def png(colour: tuple[int, int, int]) -> bytes:
 
 def apify_item(ad_id: str, image_url: str) -> dict[str, Any]:
     """An item as the Ad Library actor returns it (camelCase keys, epoch dates)."""
-    return {
-        "adArchiveID": ad_id,
-        "pageID": "4242",
-        "pageName": "Acme Coffee",
-        "isActive": True,
-        "startDate": 1_767_225_600,
-        "publisherPlatform": ["FACEBOOK", "INSTAGRAM"],
-        "snapshot": {
+    return actor_item(
+        ad_id,
+        publisherPlatform=["FACEBOOK", "INSTAGRAM"],
+        snapshot={
             "body": {"text": f"Hot coffee for 6 hours. Ad {ad_id}. Shop now"},
             "title": "The mug that keeps it hot",
             "ctaText": "Shop now",
@@ -64,7 +47,7 @@ def apify_item(ad_id: str, image_url: str) -> dict[str, Any]:
             "displayFormat": "IMAGE",
             "images": [{"originalImageUrl": image_url}],
         },
-    }
+    )
 
 
 def library(**fields: Any) -> AdLibraryResource:

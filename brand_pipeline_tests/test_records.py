@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brand_pipeline.domain.ads import copy_hash, template_variables
+from brand_pipeline.sample.items import camelise
 from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
 
 SNAKE = {
@@ -25,23 +26,10 @@ SNAKE = {
         "cards": [{"original_image_url": "https://cdn/c0.jpg"}, {"video_sd_url": "https://cdn/c1.mp4"}],
     },
 }
-CAMEL = {
-    "adArchiveID": "1234",
-    "pageID": 99,
-    "pageName": "Acme",
-    "isActive": True,
-    "startDate": 1767225600,
-    "publisherPlatform": ["FACEBOOK", "INSTAGRAM"],
-    "snapshot": {
-        "body": {"text": "Tired of cold coffee? Try ours."},
-        "title": "Hot for hours",
-        "ctaText": "Shop now",
-        "displayFormat": "VIDEO",
-        "videos": [{"videoHdUrl": "https://cdn/v_hd.mp4", "videoSdUrl": "https://cdn/v_sd.mp4"}],
-        "images": [{"resizedImageUrl": "https://cdn/i.jpg"}],
-        "cards": [{"originalImageUrl": "https://cdn/c0.jpg"}, {"videoSdUrl": "https://cdn/c1.mp4"}],
-    },
-}
+
+
+# The same ad in the actor's camelCase; like the actor, it leaves out a missing end date.
+CAMEL = camelise({key: value for key, value in SNAKE.items() if key != "end_date"})
 
 
 def test_both_key_styles_give_the_same_record() -> None:

@@ -16,14 +16,8 @@ from PIL import Image
 
 from brand_pipeline.domain.ads import days_running
 from brand_pipeline.domain.personas import Persona
-from brand_pipeline.report import (
-    BrandReportInput,
-    ComparisonBrand,
-    ReportAd,
-    ThumbnailCache,
-    render_brand_report,
-    render_comparison,
-)
+from brand_pipeline.report import ThumbnailCache, render_brand_report, render_comparison
+from brand_pipeline.report.models import BrandReportInput, ComparisonBrand, ReportAd
 from brand_pipeline_tests.report_inputs import NOW, ad, creative_of, draw_png, encode_mp4
 
 DAY = timedelta(days=1)

@@ -3,7 +3,6 @@ its manifest matches what is really in the exports (checked here with an indepen
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -11,32 +10,18 @@ import subprocess
 import sys
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import av
-import pytest
 from PIL import Image, ImageStat
 
-from brand_pipeline.sample import BAD_KINDS, SampleManifest, generate_sample
+from brand_pipeline.sample import BAD_KINDS, SampleManifest
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_RE = re.compile(r"^media/.+\.(jpg|png|mp4)$")
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleManifest]:
-    dest = tmp_path_factory.mktemp("sample") / "set"
-    return dest, generate_sample(dest)
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def records(path: Path) -> list[Any]:
@@ -97,7 +82,9 @@ def decodes(path: Path) -> bool:
         return False
 
 
-def test_generation_is_byte_identical_across_processes(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
+def test_generation_is_byte_identical_across_processes(
+    generated: tuple[Path, SampleManifest], tmp_path: Path, folder_hashes: Callable[[Path], dict[str, str]]
+) -> None:
     dest, manifest = generated
     other = tmp_path / "elsewhere" / "copy"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # another process, another hash order
@@ -106,7 +93,7 @@ def test_generation_is_byte_identical_across_processes(generated: tuple[Path, Sa
         "generate_sample(Path(sys.argv[1]))"
     )
     subprocess.run([sys.executable, "-c", code, str(other)], cwd=ROOT, env=env, check=True, timeout=60)
-    first, second = hashes(dest), hashes(other)
+    first, second = folder_hashes(dest), folder_hashes(other)
     assert first == second
     assert {p: h for p, h in first.items() if p != "manifest.json"} == manifest.files
     assert SampleManifest.model_validate_json((dest / "manifest.json").read_bytes()) == manifest

@@ -3,29 +3,15 @@ callers never leave a half-written or extra folder behind, and folders that are 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from brand_pipeline.sample import GENERATOR_VERSION, SampleManifest, ensure_sample, generate_sample
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleManifest]:
-    dest = tmp_path_factory.mktemp("sample") / "set"
-    return dest, generate_sample(dest)
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
@@ -40,7 +26,9 @@ def test_ensure_sample_skips_an_up_to_date_sample(generated: tuple[Path, SampleM
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*")} == before
 
 
-def test_ensure_sample_regenerates_on_version_change(generated: tuple[Path, SampleManifest], tmp_path: Path) -> None:
+def test_ensure_sample_regenerates_on_version_change(
+    generated: tuple[Path, SampleManifest], tmp_path: Path, folder_hashes: Callable[[Path], dict[str, str]]
+) -> None:
     dest = tmp_path / "sample"
     shutil.copytree(generated[0], dest)
     old = json.loads((dest / "manifest.json").read_text())
@@ -49,12 +37,14 @@ def test_ensure_sample_regenerates_on_version_change(generated: tuple[Path, Samp
     (dest / "media" / "leftover.jpg").write_bytes(b"stale")
     manifest = ensure_sample(dest)
     assert manifest.generator_version == GENERATOR_VERSION
-    assert hashes(dest) == hashes(generated[0])
+    assert folder_hashes(dest) == folder_hashes(generated[0])
     assert [p.name for p in tmp_path.iterdir()] == ["sample"]  # no temp folders left behind
 
 
 @pytest.mark.parametrize("state", ["missing", "stale"])
-def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest], tmp_path: Path, state: str) -> None:
+def test_ensure_sample_concurrent_callers(
+    generated: tuple[Path, SampleManifest], tmp_path: Path, state: str, folder_hashes: Callable[[Path], dict[str, str]]
+) -> None:
     """Two callers generate at once (a fake, fast generator) and race to publish: one set wins, whole."""
     source, manifest = generated
     dest = tmp_path / "parent" / "sample"
@@ -82,7 +72,7 @@ def test_ensure_sample_concurrent_callers(generated: tuple[Path, SampleManifest]
     for t in threads:
         t.join()
     assert results == [manifest, manifest]
-    assert hashes(dest) == hashes(source)
+    assert folder_hashes(dest) == folder_hashes(source)
     assert [p.name for p in dest.parent.iterdir()] == ["sample"]  # no temp or stale folders left
 
 

@@ -21,12 +21,6 @@ from brand_pipeline_tests.helpers import store_call
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
 def resources(database_url: str, tmp_path: Path) -> dict:
     return {"supabase": SupabaseResource(database_url=database_url, home=str(tmp_path))}
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from PIL import Image
 
+from brand_pipeline_tests.fakes.apify import actor_item
 from brand_pipeline_tests.fakes.cdn import FakeCDN
 
 SHARED_MEDIA = 5  # creatives the memory runs' ads share (file export and Apify)
@@ -38,18 +39,14 @@ def serve_creatives(cdn: FakeCDN, count: int, prefix: str) -> list[str]:
 
 def apify_item(ad_id: str, media_urls: list[str]) -> dict[str, Any]:
     """An item as the Ad Library actor returns it, with the fields a real one carries (~1.5 KB)."""
-    return {
-        "adArchiveID": ad_id,
-        "pageID": "4242",
-        "pageName": "Acme Coffee",
-        "isActive": True,
-        "startDate": 1_767_225_600,
-        "endDate": 1_769_904_000,
-        "publisherPlatform": ["FACEBOOK", "INSTAGRAM", "AUDIENCE_NETWORK", "MESSENGER"],
-        "collationID": f"c{ad_id}",
-        "collationCount": 1,
-        "adLibraryURL": f"https://www.facebook.com/ads/library/?id={ad_id}",
-        "snapshot": {
+    return actor_item(
+        ad_id,
+        endDate=1_769_904_000,
+        publisherPlatform=["FACEBOOK", "INSTAGRAM", "AUDIENCE_NETWORK", "MESSENGER"],
+        collationID=f"c{ad_id}",
+        collationCount=1,
+        adLibraryURL=f"https://www.facebook.com/ads/library/?id={ad_id}",
+        snapshot={
             "pageProfileUri": "https://www.facebook.com/acmecoffee/",
             "pageProfilePictureUrl": "https://scontent.xx.fbcdn.net/v/t39.30808-1/profile.jpg?oe=ffffffff",
             "pageCategories": ["Coffee shop", "Kitchen/cooking"],
@@ -70,7 +67,7 @@ def apify_item(ad_id: str, media_urls: list[str]) -> dict[str, Any]:
             "brandedContent": None,
             "disclaimerLabel": None,
         },
-    }
+    )
 
 
 def write_export(folder: Path, slug: str, ads: int, first_id: int) -> None:

@@ -43,32 +43,23 @@ async def analyse_copies(
 
 
 async def _analyse_one(copy: CopyToAnalyse, version: str, analyser: Analyser, run_id: str) -> CopyAnalysis:
-    placeholders = template_variables(copy.copy_text)
-    if placeholders:
-        reason = f"copy holds template variables ({', '.join(placeholders)}), not what people saw"
+    def analysis(**outcome: Any) -> CopyAnalysis:
         return CopyAnalysis(
             copy_hash=copy.copy_hash,
             prompt_version=version,
             copy_text=copy.copy_text,
-            facts=None,
-            facts_status="skipped",
-            facts_error=reason,
-            semantic=SemanticResult(status="skipped", reason=reason),
             ad_ids=copy.ad_ids,
             run_id=run_id,
+            **outcome,
         )
+
+    placeholders = template_variables(copy.copy_text)
+    if placeholders:
+        reason = f"copy holds template variables ({', '.join(placeholders)}), not what people saw"
+        skipped = SemanticResult(status="skipped", reason=reason)
+        return analysis(facts=None, facts_status="skipped", facts_error=reason, semantic=skipped)
     facts = copy.facts or copy_facts(copy.copy_text).model_dump(mode="json")
-    semantic = await analyser.analyse_copy(copy, facts)
-    return CopyAnalysis(
-        copy_hash=copy.copy_hash,
-        prompt_version=version,
-        copy_text=copy.copy_text,
-        facts=facts,
-        facts_status="done",
-        semantic=semantic,
-        ad_ids=copy.ad_ids,
-        run_id=run_id,
-    )
+    return analysis(facts=facts, facts_status="done", semantic=await analyser.analyse_copy(copy, facts))
 
 
 def _preview(row: CopyAnalysis) -> dict[str, Any]:

@@ -115,19 +115,13 @@ def _still_valid(latest: PersonaSynthesis, analyser: Analyser) -> bool:
     return latest.status == "done" or (latest.status == "skipped" and not analyser.enabled)
 
 
+# What a synthesis and its usage row share, field for field.
+_USAGE_FIELDS = {"brand_slug", "run_id", "status", "input_tokens", "output_tokens", "cost_usd", "attempts"}
+
+
 def _usage(synthesis: PersonaSynthesis) -> ModelUsage:
-    return ModelUsage(
-        brand_slug=synthesis.brand_slug,
-        asset="personas",
-        run_id=synthesis.run_id,
-        model=synthesis.model or "",
-        item_key=synthesis.brand_slug,
-        status=synthesis.status,
-        input_tokens=synthesis.input_tokens,
-        output_tokens=synthesis.output_tokens,
-        cost_usd=synthesis.cost_usd,
-        attempts=synthesis.attempts,
-    )
+    counted = synthesis.model_dump(include=_USAGE_FIELDS)
+    return ModelUsage(**counted, asset="personas", model=synthesis.model or "", item_key=synthesis.brand_slug)
 
 
 async def personas_from_evidence(

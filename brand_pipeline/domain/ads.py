@@ -7,7 +7,7 @@ import json
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,17 +26,31 @@ class MediaRef(BaseModel):
     url: str
 
 
-class AdRecord(BaseModel):
-    """A validated ad, independent of the source's key style."""
+When = TypeVar("When", bound=datetime)
+
+
+class AdDelivery(BaseModel, Generic[When]):
+    """How an ad is shown and when it ran, as its source said: what every view of an ad (the
+    scraped record, the report's ad) knows of it. ``When`` is how strictly its dates are typed."""
 
     model_config = ConfigDict(frozen=True)
+
+    display_format: str | None = None
+    is_active: bool | None = None
+    start_date: When | None = None
+    end_date: When | None = None
+
+    def days_running(self, now: datetime) -> float:
+        """Days run as of ``now``: the domain's one definition (``days_running``)."""
+        return days_running(self.start_date, self.end_date, now, is_active=self.is_active)
+
+
+class AdRecord(AdDelivery[datetime]):
+    """A validated ad, independent of the source's key style."""
 
     ad_archive_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     page_id: str | None = None
     page_name: str | None = None
-    is_active: bool | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
     publisher_platforms: list[str] = []
     collation_id: str | None = None
     collation_count: int | None = None
@@ -47,7 +61,6 @@ class AdRecord(BaseModel):
     cta_type: str | None = None
     link_url: str | None = None
     link_description: str | None = None
-    display_format: str | None = None
     media: list[MediaRef] = []
     snapshot: dict[str, Any]
 

@@ -18,6 +18,8 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
+from brand_pipeline.redaction import redacted_logs
+
 DEFAULT_THRESHOLD = 3
 TIMEOUT_S = 10.0
 REPLY_SHOWN = 200  # characters of an error reply kept in the outcome
@@ -52,20 +54,17 @@ async def send_new_ads_alert(
         reason = f"{alert.started} new ads, below the threshold of {alert.threshold}"
         return AlertOutcome(status="skipped_below_threshold", reason=reason)
     secret = webhook_url.get_secret_value().strip()
-    redaction = _Redact(secret)
-    httpx_logger = logging.getLogger("httpx")
-    httpx_logger.addFilter(redaction)
+    redaction = _WebhookRedaction(secret)
     try:
-        async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
-            response = await client.post(secret, json=new_ads_message(alert))
+        with redacted_logs(logging.getLogger("httpx"), redaction.redact):
+            async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
+                response = await client.post(secret, json=new_ads_message(alert))
     except httpx.TimeoutException:
         return AlertOutcome(status="failed", reason=f"the webhook did not answer within {timeout_s:g} s")
     except httpx.InvalidURL:
         return AlertOutcome(status="failed", reason="the webhook URL is not a valid http(s) URL")
     except httpx.HTTPError as error:  # refused, reset, DNS, TLS, unsupported scheme …
         return AlertOutcome(status="failed", reason=f"could not reach the webhook ({type(error).__name__})")
-    finally:
-        httpx_logger.removeFilter(redaction)
     if response.status_code != 200:
         reply = redaction.redact(response.text.strip())[:REPLY_SHOWN]
         return AlertOutcome(
@@ -109,11 +108,10 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _Redact(logging.Filter):
-    """Replaces the webhook URL (and its path, which holds the token) in log records."""
+class _WebhookRedaction:
+    """Replaces the webhook URL (and its path, which holds the token) in text."""
 
     def __init__(self, secret: str) -> None:
-        super().__init__()
         self.secrets = [secret]
         try:
             path = httpx.URL(secret).path
@@ -126,10 +124,3 @@ class _Redact(logging.Filter):
         for secret in self.secrets:
             text = text.replace(secret, "<webhook>")
         return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from brand_pipeline.domain.ads import days_running
+from brand_pipeline.domain.ads import AdDelivery
 from brand_pipeline.domain.brands import BRAND_SLUG_PATTERN
 from brand_pipeline.domain.kinds import CreativeKind, SemanticStatus
 from brand_pipeline.domain.personas import Persona
@@ -33,17 +33,12 @@ class ReportCreative(BaseModel):
     blob_path: str
 
 
-class ReportAd(BaseModel):
-    """One ad of the brand with what the report shows of it. ``hook``, ``offers`` and ``cta`` are
-    the copy's exact facts; ``angle`` is the copy analysis' angle (None without a model)."""
-
-    model_config = ConfigDict(frozen=True)
+class ReportAd(AdDelivery[AwareDatetime]):
+    """One ad of the brand with what the report shows of it: its delivery (dates timezone-aware),
+    and ``hook``, ``offers`` and ``cta``, the copy's exact facts; ``angle`` is the copy analysis'
+    angle (None without a model)."""
 
     ad_archive_id: str
-    display_format: str | None = None
-    is_active: bool | None = None
-    start_date: AwareDatetime | None = None
-    end_date: AwareDatetime | None = None
     first_seen_at: AwareDatetime | None = None
     last_seen_at: AwareDatetime | None = None
     hook: str | None = None
@@ -51,10 +46,6 @@ class ReportAd(BaseModel):
     cta: str | None = None
     angle: str | None = None
     creatives: list[ReportCreative] = []
-
-    def days_running(self, now: AwareDatetime) -> float:
-        """Days run as of ``now``: the domain's one definition."""
-        return days_running(self.start_date, self.end_date, now, is_active=self.is_active)
 
     def running_at(self, now: AwareDatetime) -> bool:
         """Active now: as the source said, or (when it did not say) no end date yet reached."""

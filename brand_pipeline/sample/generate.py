@@ -35,22 +35,18 @@ def generate_sample(dest: Path) -> SampleManifest:
     return manifest
 
 
+# The spec's fields brands.json lists under the same name.
+_LISTED_AS_IS = ("slug", "name", "ad_library_url", "export", "export_format")
+
+
 def _write_export(dest: Path, index: int, brand: BrandSpec, files: list[MediaFile]) -> SampleBrand:
     """Write the brand's export next to media/ and describe it with what reading it back finds."""
     (dest / brand.export).write_bytes(export_bytes(index, brand))
     broken = {f.path: DEFECT_DETAILS[f.defect] for f in files if f.defect}
     expected = expectation(dest, brand.export, broken)
     check_intent(brand, expected)
-    return SampleBrand(
-        slug=brand.slug,
-        name=brand.name,
-        facebook_page_id=brand.page_id,
-        ad_library_url=brand.ad_library_url,
-        export=brand.export,
-        export_format=brand.export_format,
-        key_style=brand.keys,
-        expected=expected,
-    )
+    same_names = {name: getattr(brand, name) for name in _LISTED_AS_IS}
+    return SampleBrand(**same_names, facebook_page_id=brand.page_id, key_style=brand.keys, expected=expected)
 
 
 def _write_brand_listing(dest: Path, brands: list[SampleBrand]) -> None:

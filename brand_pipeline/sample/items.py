@@ -36,11 +36,12 @@ def camel(key: str) -> str:
     return first + "".join("ID" if part == "id" else part.capitalize() for part in rest)
 
 
-def _camelise(value: Any) -> Any:
+def camelise(value: Any) -> Any:
+    """``value`` with every dict key, at any depth, made ``camel``: an item as the actor writes it."""
     if isinstance(value, dict):
-        return {camel(k): _camelise(v) for k, v in value.items()}
+        return {camel(k): camelise(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_camelise(v) for v in value]
+        return [camelise(v) for v in value]
     return value
 
 
@@ -183,7 +184,7 @@ def export_bytes(brand_index: int, brand: BrandSpec) -> bytes:
     items: list[dict[str, Any]] = []
     for n, ad in enumerate(brand.ads):
         item = _break(_item(brand, ad, f"99{brand_index + 1}{n + 1:012d}", collation[n]), ad.bad)
-        items.append(_camelise(item) if brand.keys == "camel" else item)
+        items.append(camelise(item) if brand.keys == "camel" else item)
     if brand.export_format == "json":
         return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode()
     lines = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]

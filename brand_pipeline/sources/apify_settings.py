@@ -13,6 +13,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from brand_pipeline.domain.brands import Brand
+from brand_pipeline.redaction import non_blank_secret
 from brand_pipeline.sources.base import SourceError
 
 DEFAULT_ACTOR_ID = "curious_coder/facebook-ads-library-scraper"
@@ -58,9 +59,7 @@ class ApifySettings(ApifyScrape):
     @field_validator("token")
     @classmethod
     def _token_present(cls, token: SecretStr) -> SecretStr:
-        if not token.get_secret_value().strip():
-            raise ValueError(f"is empty; set {TOKEN_ENV}")
-        return token
+        return non_blank_secret(token, f"is empty; set {TOKEN_ENV}")
 
 
 def ad_library_url(brand: Brand, settings: ApifySettings) -> str:

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, V
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from brand_pipeline.domain.brands import Brand, NotAnAdLibraryUrl, page_id_from_ad_library_url
+from brand_pipeline.redaction import non_blank_secret, redacted_logs
 from brand_pipeline.sources.base import SourceError, SourceItem
 from brand_pipeline.sources.meta_ad_items import GRAPH_FIELDS, GraphAd, apify_item
 
@@ -96,9 +96,7 @@ class MetaAdLibrarySettings(MetaQuery):
     @field_validator("access_token")
     @classmethod
     def _not_blank(cls, token: SecretStr) -> SecretStr:
-        if not token.get_secret_value().strip():
-            raise ValueError(f"is empty (set {ACCESS_TOKEN_ENV})")
-        return token
+        return non_blank_secret(token, f"is empty (set {ACCESS_TOKEN_ENV})")
 
 
 class GraphError(BaseModel):
@@ -157,7 +155,7 @@ class MetaAdLibrarySource:
         )
         limit, number = self.settings.page_size, 0
         timeout = httpx.Timeout(self.settings.timeout_s)
-        with _token_kept_out_of_httpx_logs(self.redact):
+        with redacted_logs(_HTTPX_LOGGER, self.redact):  # httpx logs each URL, token and all
             async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
                 while url is not None:
                     page, limit = await self._page_shrinking_on_demand(http, url, limit)
@@ -269,30 +267,6 @@ class MetaAdLibrarySource:
         if isinstance(text, httpx.URL):
             text = str(text.copy_set_param("access_token", REDACTED)) if "access_token" in text.params else str(text)
         return text.replace(self.settings.access_token.get_secret_value(), REDACTED)
-
-
-class _RedactingFilter(logging.Filter):
-    def __init__(self, redact: Callable[[str], str]) -> None:
-        super().__init__()
-        self._redact = redact
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self._redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-@contextmanager
-def _token_kept_out_of_httpx_logs(redact: Callable[[str], str]) -> Iterator[None]:
-    # httpx logs every request URL at INFO, and ours carry the token in the query string.
-    log_filter = _RedactingFilter(redact)
-    _HTTPX_LOGGER.addFilter(log_filter)
-    try:
-        yield
-    finally:
-        _HTTPX_LOGGER.removeFilter(log_filter)
 
 
 def page_id_for(brand: Brand) -> str:

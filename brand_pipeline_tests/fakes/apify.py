@@ -31,9 +31,10 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from brand_pipeline_tests.fakes.http import FakeHTTPHandler, LocalHTTPFake
 
 DEFAULT_ACTOR = "curious_coder/facebook-ads-library-scraper"
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED")
@@ -153,7 +154,7 @@ class StartRequest:
     body_bytes: int
 
 
-class FakeApify:
+class FakeApify(LocalHTTPFake):
     def __init__(self, token: str = "apify_api_FAKE0123456789", user_id: str = "fakeUser0000001") -> None:
         self.token, self.user_id = token, user_id
         self.plan = RunPlan()
@@ -165,16 +166,7 @@ class FakeApify:
         self._faults: dict[str, deque[Fault]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        # A short poll interval: shutdown() waits up to one interval for the serving loop to notice.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(_Handler)
 
     def inject(self, route: str, fault: Fault, times: int = 1) -> None:
         """Strike the next ``times`` requests on ``route`` with ``fault``."""
@@ -188,16 +180,6 @@ class FakeApify:
             if plan.polls_to_finish == 0:
                 run.finish(plan.final_status)
             return run
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeApify:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # The API's side of each route; called with the lock held.
 
@@ -287,15 +269,12 @@ class FakeApify:
         return 200, stored[0], {"Content-Type": stored[1]}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """One request to the fake; ``fake`` is bound per server by ``FakeApify``."""
+class _Handler(FakeHTTPHandler):
+    """One request to the fake."""
 
-    fake: FakeApify
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
-
-    def log_message(self, *args: object) -> None:
-        pass
+    @property
+    def fake(self) -> FakeApify:
+        return self.server.fake
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -358,15 +337,22 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body, content_type = json.dumps(payload).encode(), "application/json; charset=utf-8"
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(status, body, content_type, headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up waiting (its own timeout)
+
+
+def actor_item(ad_id: str, **fields: Any) -> dict[str, Any]:
+    """An item as the Ad Library actor returns it (camelCase keys, epoch dates), of the page "Acme
+    Coffee" (4242); ``fields`` add to it or override."""
+    ad = {
+        "adArchiveID": ad_id,
+        "pageID": "4242",
+        "pageName": "Acme Coffee",
+        "isActive": True,
+        "startDate": 1_767_225_600,
+    }
+    return ad | fields
 
 
 def _route(method: str, path: str) -> tuple[str, re.Match[str] | None]:

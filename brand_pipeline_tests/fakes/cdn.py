@@ -15,40 +15,36 @@ benchmarks); each connection is served by its own thread, so concurrent requests
 from __future__ import annotations
 
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from brand_pipeline_tests.fakes.http import FakeHTTPHandler, LocalHTTPFake
 
-class _CDNHandler(BaseHTTPRequestHandler):
-    """Serves the owning FakeCDN's routes and faults; the server carries its owner as ``cdn``."""
 
-    server: _CDNServer
+class _CDNHandler(FakeHTTPHandler):
+    """Serves the owning FakeCDN's routes and faults."""
 
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
-
-    def log_message(self, *args: object) -> None:
-        pass
+    @property
+    def cdn(self) -> FakeCDN:
+        return self.server.fake
 
     def setup(self) -> None:
-        self.server.cdn.connections.append(self.client_address)
+        self.cdn.connections.append(self.client_address)
         super().setup()
 
     def do_GET(self) -> None:
-        self.server.cdn.requests.append(self.path)
-        self.server.cdn.request_headers.append(dict(self.headers.items()))
-        if self.server.cdn.latency_s:
-            time.sleep(self.server.cdn.latency_s)
+        self.cdn.requests.append(self.path)
+        self.cdn.request_headers.append(dict(self.headers.items()))
+        if self.cdn.latency_s:
+            time.sleep(self.cdn.latency_s)
         parts = urlsplit(self.path)
-        if parts.path in self.server.cdn.routes:
-            body, content_type = self.server.cdn.routes[parts.path]
-            self._reply(200, body, content_type)
+        if parts.path in self.cdn.routes:
+            body, content_type = self.cdn.routes[parts.path]
+            self.send_body(200, body, content_type)
         elif parts.path == "/expired":
-            self._reply(403, b"URL signature expired", "text/plain")
+            self.send_body(403, b"URL signature expired", "text/plain")
         elif parts.path == "/gone":
-            self._reply(404, b"not found", "text/plain")
+            self.send_body(404, b"not found", "text/plain")
         elif parts.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", parse_qs(parts.query)["to"][0])
@@ -59,14 +55,7 @@ class _CDNHandler(BaseHTTPRequestHandler):
         elif parts.path == "/drip":
             self._stream(chunk=b"\0", pause=0.2)
         else:
-            self._reply(404, b"no such route", "text/plain")
-
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self.send_body(404, b"no such route", "text/plain")
 
     def _stream(self, chunk: bytes, pause: float) -> None:
         self.send_response(200)
@@ -74,7 +63,7 @@ class _CDNHandler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
-            while not self.server.cdn.stopping.is_set():
+            while not self.cdn.stopping.is_set():
                 self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                 self.wfile.flush()
                 if pause:
@@ -84,13 +73,7 @@ class _CDNHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class _CDNServer(ThreadingHTTPServer):
-    def __init__(self, cdn: FakeCDN) -> None:
-        self.cdn = cdn
-        super().__init__(("127.0.0.1", 0), _CDNHandler)
-
-
-class FakeCDN:
+class FakeCDN(LocalHTTPFake):
     def __init__(self, tls: ssl.SSLContext | None = None, *, latency_s: float = 0.0) -> None:
         self.latency_s = latency_s
         self.routes: dict[str, tuple[bytes, str]] = {}
@@ -98,37 +81,10 @@ class FakeCDN:
         self.requests: list[str] = []
         self.request_headers: list[dict[str, str]] = []
         self.sni_names: list[str | None] = []
-        self.stopping = threading.Event()
-        self.server = _CDNServer(self)
-        self.server.daemon_threads = True
         if tls is not None:
             tls.sni_callback = lambda _socket, name, _context: self.sni_names.append(name)
-            # The handshake runs on accept, in the serving thread: a client refusing the
-            # certificate just drops that connection.
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.scheme = "https" if tls else "http"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        super().__init__(_CDNHandler, tls)
 
     def serve(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> str:
         self.routes[path] = (body, content_type)
         return self.base_url + path
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeCDN:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -30,9 +30,10 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from brand_pipeline_tests.fakes.http import FakeHTTPHandler, LocalHTTPFake
 
 REDUCE_DATA_MESSAGE = "Please reduce the amount of data you're asking for, then retry your request"
 ACTIVE_STATUSES = ("ACTIVE", "INACTIVE", "ALL")
@@ -86,7 +87,7 @@ class GraphFault:
         return cls(400, 100, f"(#100) {message}", error_type="GraphMethodException")
 
 
-class FakeGraphAPI:
+class FakeGraphAPI(LocalHTTPFake):
     """Serves ads added with ``add_ads`` to clients holding ``access_token``."""
 
     def __init__(self, *, access_token: str, api_version: str = "v23.0") -> None:
@@ -102,16 +103,9 @@ class FakeGraphAPI:
         self._always: GraphFault | None = None
         self._lock = threading.Lock()
         self._trace_ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(_GraphHandler)
 
     # -- per-test setup -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def requests(self) -> int:
@@ -210,18 +204,6 @@ class FakeGraphAPI:
         error["fbtrace_id"] = f"FakeTrace{next(self._trace_ids):06d}"
         return {"error": error}
 
-    # -- lifetime -------------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeGraphAPI:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def graph_ad(ad_id: str, page_id: str, **fields: Any) -> dict[str, Any]:
     """An ``ads_archive`` ad with every field the source asks for, overridable per test."""
@@ -250,28 +232,15 @@ def graph_ad(ad_id: str, page_id: str, **fields: Any) -> dict[str, Any]:
     return ad | fields
 
 
-def _handler_for(fake: FakeGraphAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
-            status, body = fake.answer(parts.path, query)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(payload)))
-            if status == 200:  # Graph's usage header; clients should not need it
-                self.send_header("X-App-Usage", json.dumps({"call_count": 1, "total_time": 1, "total_cputime": 1}))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler
+class _GraphHandler(FakeHTTPHandler):
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        status, body = self.server.fake.answer(parts.path, query)
+        # Graph's usage header on success; clients should not need it
+        usage = {"call_count": 1, "total_time": 1, "total_cputime": 1}
+        headers = {"X-App-Usage": json.dumps(usage)} if status == 200 else {}
+        self.send_body(status, json.dumps(body).encode(), "application/json; charset=UTF-8", headers)
 
 
 def _parameter_problem(query: dict[str, str]) -> str | None:

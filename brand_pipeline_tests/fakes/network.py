@@ -10,7 +10,6 @@ the connection to one local server, so a download from a "public" address never 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
 
 import httpcore
 
@@ -35,13 +34,9 @@ class RoutedNetwork(httpcore.AsyncNetworkBackend):
         self._network = httpcore.AnyIOBackend()
 
     async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+        self, host: str, port: int, timeout: float | None = None, **_options: object
     ) -> httpcore.AsyncNetworkStream:
+        # local_address and socket_options do not apply: every connection lands on loopback.
         self.connects.append((host, port))
         return await self._network.connect_tcp("127.0.0.1", self._loopback_port, timeout=timeout)
 

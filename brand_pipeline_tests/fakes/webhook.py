@@ -13,22 +13,14 @@ Faults, switched on per test: ``fail_with(status, body)`` answers every later PO
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from brand_pipeline_tests.fakes.http import FakeHTTPHandler, LocalHTTPFake
 
-class _WebhookHandler(BaseHTTPRequestHandler):
-    server: _WebhookServer
 
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args: object) -> None:
-        pass
-
+class _WebhookHandler(FakeHTTPHandler):
     def do_POST(self) -> None:
-        fake = self.server.fake
+        fake: FakeWebhook = self.server.fake
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake.requests.append((self.path, dict(self.headers.items())))
         if fake.dropping:
@@ -47,13 +39,8 @@ class _WebhookHandler(BaseHTTPRequestHandler):
             self._reply(200, "ok")
 
     def _reply(self, status: int, text: str) -> None:
-        body = text.encode()
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(status, text.encode(), "text/html")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting, as it should past its timeout
 
@@ -68,13 +55,7 @@ def _message(body: bytes) -> dict[str, Any] | None:
     return message
 
 
-class _WebhookServer(ThreadingHTTPServer):
-    def __init__(self, fake: FakeWebhook) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _WebhookHandler)
-
-
-class FakeWebhook:
+class FakeWebhook(LocalHTTPFake):
     def __init__(self, token: str = "T0FAKE/B0FAKE/fake-webhook-token-123") -> None:
         self.path = f"/services/{token}"
         self.posts: list[dict[str, Any]] = []
@@ -82,15 +63,11 @@ class FakeWebhook:
         self.failure: tuple[int, str] | None = None
         self.delay_s = 0.0
         self.dropping = False
-        self.stopping = threading.Event()
-        self.server = _WebhookServer(self)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(_WebhookHandler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
+        return self.base_url + self.path
 
     def fail_with(self, status: int, body: str = "") -> None:
         self.failure = (status, body)
@@ -100,14 +77,3 @@ class FakeWebhook:
 
     def drop(self) -> None:
         self.dropping = True
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeWebhook:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
