@@ -15,6 +15,7 @@ from brand_pipeline.sources.ad_items import parse_ad_item
 from brand_pipeline.store.migrate import apply_migrations, migration_files
 from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
 from brand_pipeline.store.postgres import PostgresStore, open_postgres_store
+from brand_pipeline.store.protocol import StoreError
 
 T = TypeVar("T")
 
@@ -103,8 +104,9 @@ def test_a_link_to_a_creative_that_was_never_stored_is_refused(database_url: str
         await store.upsert_ads("acme", [_ad("1")])
         await store.save_creatives([], [AdCreativeLink(ad_archive_id="1", slot="images[0]", sha256="f" * 64)])
 
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+    with pytest.raises(StoreError) as refused:
         run(database_url, work)
+    assert refused.value.sqlstate == "23503"  # foreign_key_violation
 
 
 def test_the_same_creative_saved_twice_is_one_row(database_url: str) -> None:

@@ -1,7 +1,8 @@
 """``PostgresStore``: the ``BrandStore`` port over psycopg 3 (async) and a connection pool.
 
-One class, assembled from one part per concern (brands, scraping, analyses, personas, lineage,
-checks, reporting), so each query lives next to the ones it belongs with.
+One class, assembled from one part per concern. The queries that need joins, set logic or a
+transaction are SQL functions of the migrations, called by the parts SupabaseStore shares
+(``store.calls``); the single-table ones are SQL of its own (brands, runs, reads).
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from brand_pipeline.store.calls.ads import AdCalls
+from brand_pipeline.store.calls.analyses import AnalysisCalls
+from brand_pipeline.store.calls.checks import CheckCalls
+from brand_pipeline.store.calls.lineage import LineageCalls
+from brand_pipeline.store.calls.personas import PersonaCalls
+from brand_pipeline.store.calls.reporting import ReportingCalls
+from brand_pipeline.store.calls.scraping import ScrapeCalls
 from brand_pipeline.store.migrate import apply_migrations
-from brand_pipeline.store.postgres.ads import AdRows
-from brand_pipeline.store.postgres.analyses import AnalysisRows
 from brand_pipeline.store.postgres.brands import BrandRows
-from brand_pipeline.store.postgres.checks import CheckRows
-from brand_pipeline.store.postgres.ledger import LedgerRows
-from brand_pipeline.store.postgres.lineage import LineageRows
-from brand_pipeline.store.postgres.personas import PersonaRows
-from brand_pipeline.store.postgres.reporting import ReportingRows
-from brand_pipeline.store.postgres.scraping import ScrapeRows
+from brand_pipeline.store.postgres.reads import ReadRows
+from brand_pipeline.store.postgres.runs import RunRows
 from brand_pipeline.store.protocol import StoreUnavailable
 
 # DSNs whose schema this process has already brought up to date.
@@ -31,7 +33,16 @@ _migrated: set[str] = set()
 
 
 class PostgresStore(
-    BrandRows, AdRows, ScrapeRows, AnalysisRows, PersonaRows, LineageRows, CheckRows, ReportingRows, LedgerRows
+    BrandRows,
+    RunRows,
+    ReadRows,
+    AdCalls,
+    ScrapeCalls,
+    AnalysisCalls,
+    PersonaCalls,
+    LineageCalls,
+    CheckCalls,
+    ReportingCalls,
 ):
     """Intention-named, bulk operations on the brand research tables, over any Postgres."""
 
