@@ -565,3 +565,9 @@ CREATE FUNCTION bp_model_costs(p_brand text DEFAULT NULL, p_run_ids text[] DEFAU
       AND (p_run_ids IS NULL OR u.run_id = ANY (p_run_ids))
     GROUP BY u.brand_slug, u.model ORDER BY u.brand_slug, u.model
 $$;
+
+-- 1..p_count: a set as long as asked for, so a client can measure the most rows one answer of the
+-- API holds (PostgREST's max-rows cuts it silently) and page by that.
+CREATE FUNCTION bp_numbers(p_count integer) RETURNS TABLE (n integer) LANGUAGE sql IMMUTABLE AS $$
+    SELECT generate_series(1, p_count)
+$$;
