@@ -166,10 +166,11 @@ LANGUAGE sql STABLE AS $$
     ORDER BY ac.ad_archive_id, ac.slot
 $$;
 
--- Which of these creatives are stored.
-CREATE FUNCTION bp_known_creatives(p_sha256s text[]) RETURNS TABLE (sha256 text)
+-- Which of these creatives are stored. (Paged reads need rows with named columns: a one-column
+-- TABLE is a set of bare values to PostgREST, hence the kind.)
+CREATE FUNCTION bp_known_creatives(p_sha256s text[]) RETURNS TABLE (sha256 text, kind text)
 LANGUAGE sql STABLE AS $$
-    SELECT c.sha256 FROM creatives c WHERE c.sha256 = ANY (p_sha256s) ORDER BY c.sha256
+    SELECT c.sha256, c.kind FROM creatives c WHERE c.sha256 = ANY (p_sha256s) ORDER BY c.sha256
 $$;
 
 -- Rows as the stores send them to the functions below.
@@ -459,9 +460,9 @@ $$;
 
 -- Ads whose snapshot shows media but that have neither a stored creative nor a recorded reason
 -- (a media outcome of scraped_ads) for lacking one.
-CREATE FUNCTION bp_ads_missing_creatives(p_brand text) RETURNS TABLE (ad_archive_id text)
+CREATE FUNCTION bp_ads_missing_creatives(p_brand text) RETURNS TABLE (ad_archive_id text, display_format text)
 LANGUAGE sql STABLE AS $$
-    SELECT a.ad_archive_id FROM brand_ads ba JOIN ads a ON a.ad_archive_id = ba.ad_archive_id
+    SELECT a.ad_archive_id, a.display_format FROM brand_ads ba JOIN ads a ON a.ad_archive_id = ba.ad_archive_id
     WHERE ba.brand_slug = p_brand
       AND EXISTS (
           SELECT 1 FROM unnest(ARRAY['images', 'videos', 'cards', 'extra_images', 'extra_videos']) AS k
