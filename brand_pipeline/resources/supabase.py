@@ -116,8 +116,10 @@ class SupabaseResource(dg.ConfigurableResource, SettingsCheck):
     max_connections: int = Field(default=4, ge=1, description="Connections per run in the store's pool.")
 
     def __repr_args__(self) -> Any:
+        """The secrets' values masked (an unresolved ``EnvVar`` shows its variable's name)."""
         for name, value in super().__repr_args__():
-            yield name, ("***" if value and name in _SECRET_FIELDS else value)
+            secret = value and name in _SECRET_FIELDS and not isinstance(value, dg.EnvVar)
+            yield name, "***" if secret else value
 
     @property
     def uses_supabase_api(self) -> bool:
