@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from brand_pipeline.domain.ads import AdRecord, is_running
+from brand_pipeline.domain.ads import AdRecord, copy_hash, is_running
 from brand_pipeline.domain.personas import PersonaSynthesis
 from brand_pipeline.store.models import AdCreativeLink, CopyAnalysis, Creative, CreativeAnalysis, ItemOutcome
 
@@ -33,15 +33,23 @@ def dedupe(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
-def ad_row(ad: AdRecord) -> dict[str, Any]:
-    """The ads row, its content hash (what the source said, so an unchanged ad is not rewritten)
-    and whether the source shows the ad running."""
+def ad_json(ad: AdRecord) -> str:
+    """The ads row as one JSON object text, with its content hash (what the source said, so an
+    unchanged ad is not rewritten) and whether the source shows the ad running.
+
+    The hash is the sha256 of the row's canonical JSON (sorted keys), which is also the text sent:
+    each ad is encoded once. ``bp_upsert_ads`` reads these objects."""
     row = ad.model_dump(mode="json", exclude={"media"})
-    row["copy_text"] = ad.copy_text
-    row["copy_hash"] = ad.copy_hash
-    row["content_hash"] = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
-    row["running"] = is_running(ad)
-    return row
+    row["copy_text"] = text = ad.copy_text
+    row["copy_hash"] = copy_hash(text) if text.strip() else None
+    canonical = json.dumps(row, sort_keys=True, default=str)
+    content_hash = hashlib.sha256(canonical.encode()).hexdigest()
+    running = "true" if is_running(ad) else "false"
+    return f'{canonical[:-1]}, "content_hash": "{content_hash}", "running": {running}}}'
+
+
+def json_array(texts: Iterable[str]) -> str:
+    return "[" + ", ".join(texts) + "]"
 
 
 def analysis_row(analysis: CreativeAnalysis | CopyAnalysis) -> dict[str, Any]:

@@ -8,29 +8,39 @@ and which started, stopped or kept running since the brand's previous sighting o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from brand_pipeline.domain.ads import AdRecord
-from brand_pipeline.store.calls.base import FunctionCalls, Json
+from brand_pipeline.store.calls.base import FunctionCalls, JsonText
 from brand_pipeline.store.models import ScrapeChanges, StoredAds
-from brand_pipeline.store.rows import BATCH_SIZE, ad_row, batches, dedupe
+from brand_pipeline.store.rows import BATCH_SIZE, ad_json, batches, json_array
 
 
 class AdCalls(FunctionCalls):
     ads_batch_size: int = BATCH_SIZE
+    # Batches in flight at once: one is encoded while the database stores another. They hold
+    # different ads (de-duplicated first), so they never touch the same rows.
+    write_concurrency: int = 2
 
     async def upsert_ads(
         self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None, *, scrape_id: int | None = None
     ) -> StoredAds:
         """Store what the source said (only changed ads are rewritten) and this sighting of each."""
+        unique = list({ad.ad_archive_id: ad for ad in ads}.values())  # the last one given wins
+        slots = asyncio.Semaphore(self.write_concurrency)
+
+        async def store(batch: Sequence[AdRecord]) -> StoredAds:
+            async with slots:
+                args = {"p_brand": brand_slug, "p_run_id": run_id, "p_scrape_id": scrape_id}
+                payload = JsonText(json_array(ad_json(ad) for ad in batch))
+                return StoredAds.model_validate(await self._call_value("bp_upsert_ads", args | {"p_ads": payload}))
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(store(batch)) for batch in batches(unique, self.ads_batch_size)]
         result = StoredAds()
-        rows = dedupe((ad_row(ad) for ad in ads), "ad_archive_id")
-        for batch in batches(rows, self.ads_batch_size):
-            stored = await self._call_value(
-                "bp_upsert_ads",
-                {"p_brand": brand_slug, "p_run_id": run_id, "p_scrape_id": scrape_id, "p_ads": Json(list(batch))},
-            )
-            result.merge(StoredAds.model_validate(stored))
+        for task in tasks:  # in the order given
+            result.merge(task.result())
         return result
 
     async def finish_scrape(self, brand_slug: str, scrape_id: int, *, complete: bool, seen: StoredAds) -> ScrapeChanges:

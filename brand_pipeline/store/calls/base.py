@@ -14,12 +14,19 @@ class Json:
     value: Any
 
 
+@dataclass(frozen=True)
+class JsonText:
+    """A ``jsonb`` argument already encoded (the encoding was needed anyway, e.g. to hash it)."""
+
+    text: str
+
+
 Arguments = Mapping[str, Any]
 
 
 class FunctionCalls:
     """The three primitives a store's transport implements. Arguments are named as the function's
-    parameters; a ``Json`` argument is a ``jsonb`` one, lists of strings are ``text[]``."""
+    parameters; a ``Json`` or ``JsonText`` argument is a ``jsonb`` one, lists of strings are ``text[]``."""
 
     async def _call_rows(self, function: str, args: Arguments, *, key: tuple[str, ...]) -> list[dict[str, Any]]:
         """Every row a set-returning function answers, in ``key`` order (``key`` is unique per row):

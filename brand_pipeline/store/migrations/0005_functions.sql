@@ -42,7 +42,8 @@ CREATE TYPE bp_ad_input AS (
 -- An ad's row is rewritten only when its content hash changed; every sighting moves the brand's
 -- last_seen_at and times_seen (once per scrape). Each ad is classified as new (to the brand),
 -- updated or unchanged, and as started, stopped or still running against the brand's previous
--- sighting (not again when this scrape already saw it). The same ad twice: the last one wins.
+-- sighting (not again when this scrape already saw it). One row per ad: the stores de-duplicate
+-- each batch (the last one given wins); Postgres refuses an upsert touching a row twice.
 -- Returns {"new": [ids], "updated": [...], "unchanged": [...], "started": [...], "stopped": [...],
 -- "still_running": [...]}, each in the order given.
 CREATE FUNCTION bp_upsert_ads(p_brand text, p_run_id text, p_scrape_id bigint, p_ads jsonb)
@@ -51,15 +52,14 @@ DECLARE
     outcome jsonb;
 BEGIN
     WITH given AS (
-        SELECT DISTINCT ON (x.ad_archive_id) x.*
-        FROM jsonb_populate_recordset(NULL::bp_ad_input, p_ads) WITH ORDINALITY AS x
-        ORDER BY x.ad_archive_id, x.ordinality DESC
+        SELECT x.* FROM jsonb_populate_recordset(NULL::bp_ad_input, p_ads) WITH ORDINALITY AS x
     ), before AS (
+        -- One primary-key lookup per ad, whatever the statistics say (LIMIT keeps the planner from
+        -- turning it into a scan of all the brand's ads per batch, or worse, per ad).
         SELECT b.ad_archive_id, b.running, b.last_scrape_id, b.no_longer_seen_at
-        FROM brand_ads b
-        -- = ANY (ARRAY(...)): an index lookup per ad whatever the statistics say (a semi-join
-        -- may read every row of the brand)
-        WHERE b.brand_slug = p_brand AND b.ad_archive_id = ANY (ARRAY(SELECT g.ad_archive_id FROM given g))
+        FROM given g CROSS JOIN LATERAL (
+            SELECT * FROM brand_ads ba WHERE ba.brand_slug = p_brand AND ba.ad_archive_id = g.ad_archive_id LIMIT 1
+        ) b
     ), written AS (
         INSERT INTO ads AS a (ad_archive_id, page_id, page_name, is_active, start_date, end_date,
             publisher_platforms, collation_id, collation_count, title, body, caption, cta_text, cta_type,

@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from brand_pipeline.store.calls.base import Arguments, FunctionCalls, Json
+from brand_pipeline.store.calls.base import Arguments, FunctionCalls, Json, JsonText
 from brand_pipeline.store.protocol import RowMissing, StoreError
 
 NO_DATA_FOUND = "P0002"  # what the functions raise when asked to change a row that does not exist
@@ -35,9 +35,18 @@ def refusal(error: psycopg.Error, what: str) -> StoreError:
 
 
 def _call(function: str, args: Arguments) -> tuple[sql.Composed, dict[str, Any]]:
-    """``bp_x(p_a => %(p_a)s, ...)``, with ``Json`` arguments sent as jsonb."""
-    named = sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in args)
-    params = {name: Jsonb(value.value) if isinstance(value, Json) else value for name, value in args.items()}
+    """``bp_x(p_a => %(p_a)s, ...)``, with ``Json`` arguments sent as jsonb and ``JsonText`` ones as
+    their text, cast to jsonb by the server."""
+
+    def placeholder(name: str, value: Any) -> sql.Composable:
+        cast = sql.SQL("::jsonb") if isinstance(value, JsonText) else sql.SQL("")
+        return sql.SQL("{} => {}{}").format(sql.Identifier(name), sql.Placeholder(name), cast)
+
+    def param(value: Any) -> Any:
+        return Jsonb(value.value) if isinstance(value, Json) else value.text if isinstance(value, JsonText) else value
+
+    named = sql.SQL(", ").join(placeholder(name, value) for name, value in args.items())
+    params = {name: param(value) for name, value in args.items()}
     return sql.SQL("{}({})").format(sql.Identifier(function), named), params
 
 

@@ -15,6 +15,7 @@ What PostgREST makes easy to get wrong is handled here, once:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 from supabase import AsyncClient
 
-from brand_pipeline.store.calls.base import Arguments, FunctionCalls, Json
+from brand_pipeline.store.calls.base import Arguments, FunctionCalls, Json, JsonText
 from brand_pipeline.store.protocol import RowMissing, StoreError, StoreUnavailable
 from brand_pipeline.store.rows import BATCH_SIZE, batches, dedupe
 
@@ -56,6 +57,8 @@ def same_keys(rows: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, JsonText):  # postgrest-py encodes the arguments itself
+        return json.loads(value.text)
     return value.value if isinstance(value, Json) else value
 
 
