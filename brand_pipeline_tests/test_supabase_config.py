@@ -177,3 +177,37 @@ def test_db_migrate_applies_the_migrations_over_database_url_once(database_url: 
     assert refused.returncode == 2 and "db sql" in refused.stderr and "DATABASE_URL" in refused.stderr
     printed = _cli(["db", "sql"], env, tmp_path)
     assert printed.returncode == 0 and printed.stdout == migration_script()
+
+
+def test_many_event_loops_on_supabase_leak_no_sockets_and_warn_nothing(
+    fake_supabase: FakeSupabase, database_url: str, tmp_path: Path
+) -> None:
+    import gc
+    import warnings
+
+    from brand_pipeline.aio import run_async
+
+    migrate(database_url)
+    resource = SupabaseResource(
+        supabase_url=fake_supabase.base_url, supabase_service_role_key=fake_supabase.service_key, home=str(tmp_path)
+    )
+
+    async def one_run() -> int:
+        # What one asset run does: the API client opened, rows and blobs used, all closed again.
+        async with resource.open() as storage:
+            await storage.store.list_brands()
+            await storage.blobs.exists("00/nothing.png")
+            return storage.store.page_rows
+
+    for _ in range(3):  # warm-up: imports, lazily created files
+        run_async(one_run())
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        pages = {run_async(one_run()) for _ in range(40)}
+        gc.collect()
+    after = len(os.listdir("/proc/self/fd"))
+    assert pages == {1000}, "every loop got a working client"
+    assert after - before <= 2, f"file descriptors grew from {before} to {after}"
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
