@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,6 +27,7 @@ from brand_pipeline.store.models import (
     ModelUsage,
 )
 from brand_pipeline.store.protocol import RowMissing, StoreError
+from brand_pipeline.store.rows import ad_json
 from brand_pipeline_tests.stores import STORE_KINDS, StoreRunner, migrate
 
 
@@ -265,3 +270,44 @@ def test_brands_are_listed_and_archived_but_never_deleted(store: StoreRunner) ->
 def test_brand_slugs_are_validated_before_reaching_the_database() -> None:
     with pytest.raises(ValueError):
         Brand(slug="Not A Slug", name="x")
+
+
+def test_an_ad_is_rewritten_only_when_what_the_source_says_changed(store: StoreRunner) -> None:
+    async def work(s):
+        await s.upsert_brands([Brand(slug="acme", name="Acme")])
+        first = await s.upsert_ads("acme", [_ad("1", title="a"), _ad("2", title="b")])
+        again = await s.upsert_ads("acme", [_ad("1", title="a"), _ad("2", title="changed")])
+        return first, again
+
+    first, again = store(work)
+    assert (first.new, again.unchanged, again.updated) == (["1", "2"], ["1"], ["2"])
+    assert store.sql("SELECT title FROM ads ORDER BY ad_archive_id") == [("a",), ("changed",)]
+
+
+def test_the_content_hash_is_the_sha256_of_the_rows_canonical_json(sample_dir: Path) -> None:
+    # The definition the stored hashes were made with: a change to it would rewrite every ad once.
+    def defined(ad: AdRecord) -> str:
+        row = ad.model_dump(mode="json", exclude={"media"}) | {"copy_text": ad.copy_text, "copy_hash": ad.copy_hash}
+        return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+
+    ads = [parse_ad_item(item) for item in _sample_items(sample_dir)]
+    ads += [
+        parse_ad_item({"ad_archive_id": "tz", "start_date": "2024-01-01T10:00:00.25+05:30",
+                       "snapshot": {"n": [1, 2.5, None, True], "ü": {"b": "é", "a": 1}}}),
+        AdRecord(ad_archive_id="odd", snapshot={"when": datetime(2024, 1, 1, tzinfo=UTC), "tags": {"x"}}),
+    ]  # fmt: skip
+    assert len(ads) > 10
+    assert [json.loads(ad_json(ad))["content_hash"] for ad in ads] == [defined(ad) for ad in ads]
+
+
+def _sample_items(sample_dir: Path) -> list[dict]:
+    items = []
+    for export in sample_dir.glob("*.json*"):
+        lines = [export.read_text()] if export.suffix == ".json" else export.read_text().splitlines()
+        for line in lines:
+            try:
+                parsed = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            items += [i for i in (parsed if isinstance(parsed, list) else [parsed]) if isinstance(i, dict)]
+    return [i for i in items if isinstance(i.get("snapshot"), dict) and i.get("ad_archive_id")]

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from brand_pipeline.domain.ads import AdRecord, copy_hash, is_running
 from brand_pipeline.domain.personas import PersonaSynthesis
@@ -33,16 +36,39 @@ def dedupe(rows: Iterable[dict[str, Any]], *key: str) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
+class _NotPlainJson(Exception):
+    pass
+
+
+def _refuse(value: object) -> object:
+    raise _NotPlainJson
+
+
+_DATETIME = TypeAdapter(datetime | None)
+
+
+def _canonical(ad: AdRecord, copy_text: str) -> str:
+    """``json.dumps`` (sorted keys) of the row as ``model_dump(mode="json")`` gives it.
+
+    Dumping in Python mode and serialising only the two datetimes the JSON way is the same text
+    and cheaper; a snapshot holding anything but plain JSON values takes the long way."""
+    extra = {"copy_text": copy_text, "copy_hash": copy_hash(copy_text) if copy_text.strip() else None}
+    row = ad.model_dump(exclude={"media"}) | extra
+    row["start_date"] = _DATETIME.dump_python(row["start_date"], mode="json")
+    row["end_date"] = _DATETIME.dump_python(row["end_date"], mode="json")
+    try:
+        return json.dumps(row, sort_keys=True, default=_refuse)
+    except (_NotPlainJson, TypeError):
+        return json.dumps(ad.model_dump(mode="json", exclude={"media"}) | extra, sort_keys=True, default=str)
+
+
 def ad_json(ad: AdRecord) -> str:
     """The ads row as one JSON object text, with its content hash (what the source said, so an
     unchanged ad is not rewritten) and whether the source shows the ad running.
 
     The hash is the sha256 of the row's canonical JSON (sorted keys), which is also the text sent:
     each ad is encoded once. ``bp_upsert_ads`` reads these objects."""
-    row = ad.model_dump(mode="json", exclude={"media"})
-    row["copy_text"] = text = ad.copy_text
-    row["copy_hash"] = copy_hash(text) if text.strip() else None
-    canonical = json.dumps(row, sort_keys=True, default=str)
+    canonical = _canonical(ad, ad.copy_text)
     content_hash = hashlib.sha256(canonical.encode()).hexdigest()
     running = "true" if is_running(ad) else "false"
     return f'{canonical[:-1]}, "content_hash": "{content_hash}", "running": {running}}}'
