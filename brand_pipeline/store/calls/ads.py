@@ -19,9 +19,10 @@ from brand_pipeline.store.rows import BATCH_SIZE, ad_json, batches, json_array
 
 class AdCalls(FunctionCalls):
     ads_batch_size: int = BATCH_SIZE
-    # Batches in flight at once: one is encoded while the database stores another. They hold
-    # different ads (de-duplicated first), so they never touch the same rows.
-    write_concurrency: int = 2
+    # Batches in flight at once: some are encoded while the database stores others (on more than
+    # one core). They hold different ads (de-duplicated first), so they never touch the same rows;
+    # with fewer connections than this they simply queue for one.
+    write_concurrency: int = 4
 
     async def upsert_ads(
         self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None, *, scrape_id: int | None = None
