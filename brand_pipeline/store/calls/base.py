@@ -16,7 +16,7 @@ class Json:
 
 @dataclass(frozen=True)
 class JsonText:
-    """A ``jsonb`` argument already encoded (the encoding was needed anyway, e.g. to hash it)."""
+    """A ``json`` or ``jsonb`` argument already encoded (the encoding was needed anyway, to hash it)."""
 
     text: str
 
@@ -26,7 +26,8 @@ Arguments = Mapping[str, Any]
 
 class FunctionCalls:
     """The three primitives a store's transport implements. Arguments are named as the function's
-    parameters; a ``Json`` or ``JsonText`` argument is a ``jsonb`` one, lists of strings are ``text[]``."""
+    parameters; a ``Json`` argument is a ``jsonb`` one, a ``JsonText`` one ``json`` or ``jsonb``,
+    lists of strings are ``text[]``."""
 
     async def _call_rows(self, function: str, args: Arguments, *, key: tuple[str, ...]) -> list[dict[str, Any]]:
         """Every row a set-returning function answers, in ``key`` order (``key`` is unique per row):

@@ -36,16 +36,12 @@ def refusal(error: psycopg.Error, what: str) -> StoreError:
 
 def _call(function: str, args: Arguments) -> tuple[sql.Composed, dict[str, Any]]:
     """``bp_x(p_a => %(p_a)s, ...)``, with ``Json`` arguments sent as jsonb and ``JsonText`` ones as
-    their text, cast to jsonb by the server."""
-
-    def placeholder(name: str, value: Any) -> sql.Composable:
-        cast = sql.SQL("::jsonb") if isinstance(value, JsonText) else sql.SQL("")
-        return sql.SQL("{} => {}{}").format(sql.Identifier(name), sql.Placeholder(name), cast)
+    their text (untyped: the server reads it as the parameter's json or jsonb)."""
 
     def param(value: Any) -> Any:
         return Jsonb(value.value) if isinstance(value, Json) else value.text if isinstance(value, JsonText) else value
 
-    named = sql.SQL(", ").join(placeholder(name, value) for name, value in args.items())
+    named = sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in args)
     params = {name: param(value) for name, value in args.items()}
     return sql.SQL("{}({})").format(sql.Identifier(function), named), params
 
