@@ -1,6 +1,6 @@
 """Bulk writes and paged reads of both stores, against row-at-a-time writes of rows like them.
 
-    .venv/bin/python -m benchmarks.store_bulk [--ads 10000] [--single 1000] [--read 2500] [--repeat 3]
+    .venv/bin/python -m benchmarks.store_bulk [--ads 10000] [--single 1000] [--read 2500] [--repeat 5]
 
 For PostgresStore (an embedded Postgres) and SupabaseStore (the real supabase-py client against the
 local Supabase fake from brand_pipeline_tests/fakes, executing on a database of the same server),
@@ -10,8 +10,8 @@ measured in one run:
   the ratio bulk / row at a time is what batching buys;
 - read: a brand with ``--read`` ads, all its copies to analyse (``copies_to_analyse``: one SQL
   function; on Supabase three pages past PostgREST's 1,000-row cap) (rows/s).
-Each figure is the best of ``--repeat`` rounds (the machine may be shared). Targets: bulk at least
-20x row at a time on PostgresStore, 10x on SupabaseStore.
+Each figure is the best of ``--repeat`` rounds (the machine may be shared); each round's ratio is
+printed too. Targets: bulk at least 20x row at a time on PostgresStore, 10x on SupabaseStore.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from pydantic import SecretStr
@@ -101,11 +102,17 @@ async def one_round(open_store: OpenStore, args: argparse.Namespace, round_no: i
     return {"bulk": bulk_s, "single": single_s, "read": read_s}
 
 
-def measure(open_store: OpenStore, args: argparse.Namespace) -> dict[str, float]:
-    """The best of ``--repeat`` rounds, as rows per second."""
+def measure(open_store: OpenStore, args: argparse.Namespace) -> dict[str, Any]:
+    """The best of ``--repeat`` rounds, as rows per second, and each round's ratio."""
     rounds = [asyncio.run(one_round(open_store, args, n)) for n in range(args.repeat)]
     best = {key: min(r[key] for r in rounds) for key in rounds[0]}
-    return {"bulk": args.ads / best["bulk"], "single": args.single / best["single"], "read": args.read / best["read"]}
+    ratios = [(args.ads / r["bulk"]) / (args.single / r["single"]) for r in rounds]
+    return {
+        "bulk": args.ads / best["bulk"],
+        "single": args.single / best["single"],
+        "read": args.read / best["read"],
+        "rounds": ratios,
+    }
 
 
 def fresh_database(server: EmbeddedPostgres, name: str) -> str:
@@ -116,7 +123,7 @@ def fresh_database(server: EmbeddedPostgres, name: str) -> str:
     return dsn
 
 
-def report(name: str, rates: dict[str, float], args: argparse.Namespace) -> bool:
+def report(name: str, rates: dict[str, Any], args: argparse.Namespace) -> bool:
     ratio = rates["bulk"] / rates["single"]
     met = ratio >= TARGETS[name]
     print(f"{name}:")
@@ -124,6 +131,7 @@ def report(name: str, rates: dict[str, float], args: argparse.Namespace) -> bool
     print(f"  row at a time ({args.single} ads, one call each): {rates['single']:9.0f} rows/s")
     print(f"  read of {args.read} rows (copies_to_analyse): {rates['read']:9.0f} rows/s")
     print(f"  ratio bulk / row at a time: {ratio:.1f}x (target >= {TARGETS[name]:.0f}x: {'met' if met else 'NOT met'})")
+    print(f"  ratio in each round: {', '.join(f'{r:.1f}x' for r in rates['rounds'])}")
     return met
 
 
@@ -132,7 +140,7 @@ def main() -> None:
     parser.add_argument("--ads", type=int, default=10_000)
     parser.add_argument("--single", type=int, default=1_000)
     parser.add_argument("--read", type=int, default=2_500)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         server = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
