@@ -311,3 +311,10 @@ def _sample_items(sample_dir: Path) -> list[dict]:
                 continue
             items += [i for i in (parsed if isinstance(parsed, list) else [parsed]) if isinstance(i, dict)]
     return [i for i in items if isinstance(i.get("snapshot"), dict) and i.get("ad_archive_id")]
+
+
+def test_ads_of_a_brand_that_does_not_exist_are_refused_with_the_databases_reason(store: StoreRunner) -> None:
+    with pytest.raises(StoreError) as refused:
+        store(lambda s: s.upsert_ads("nobody", [_ad(str(i)) for i in range(1200)]))
+    assert refused.value.sqlstate == "23503"
+    assert store.sql("SELECT count(*) FROM brand_ads") == [(0,)]

@@ -37,8 +37,11 @@ class AdCalls(FunctionCalls):
                 payload = JsonText(json_array(ad_json(ad) for ad in batch))
                 return StoredAds.model_validate(await self._call_value("bp_upsert_ads", args | {"p_ads": payload}))
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(store(batch)) for batch in batches(unique, self.ads_batch_size)]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(store(batch)) for batch in batches(unique, self.ads_batch_size)]
+        except ExceptionGroup as failed:  # the batches' first error, as a sequential loop would raise
+            raise failed.exceptions[0] from None
         result = StoredAds()
         for task in tasks:  # in the order given
             result.merge(task.result())
