@@ -309,6 +309,26 @@ def db_status() -> None:
         raise typer.Exit(3)
 
 
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply the schema's missing migrations over DATABASE_URL (or to the embedded database)."""
+    from brand_pipeline.store.protocol import StoreError
+
+    try:
+        applied = _supabase().migrate()
+    except StoreError as error:
+        _fail(str(error))
+    console.print(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+
+
+@db_app.command("sql")
+def db_sql() -> None:
+    """Print every migration as one re-runnable SQL script (for Supabase's SQL editor)."""
+    from brand_pipeline.store.migrate import migration_script
+
+    typer.echo(migration_script(), nl=False)
+
+
 def main() -> None:
     """The ``brand-pipeline`` command. A bad setting or an unreachable database is a short message
     on stderr and exit status 2, not a traceback; a stop signal during the demo, one line and

@@ -1,11 +1,13 @@
 """The one place things are wired: assets, sensors, schedule and resources from the environment.
 
-Secrets (``DATABASE_URL``, ``GEMINI_API_KEY``, ``APIFY_TOKEN``, ``META_ACCESS_TOKEN``) reach
-resources only as ``dg.EnvVar``: the UI shows the variable's name, never its value. Every other
+Secrets (``DATABASE_URL``, ``SUPABASE_SERVICE_ROLE_KEY``, ``GEMINI_API_KEY``, ``APIFY_TOKEN``,
+``META_ACCESS_TOKEN``, ``BRAND_PIPELINE_ALERT_WEBHOOK_URL``) reach resources only as ``dg.EnvVar``:
+the UI shows the variable's name, never its value. Every other
 setting of a resource can be set with an environment variable named after it: ``GEMINI_<FIELD>``
 for ``GeminiResource`` (e.g. ``GEMINI_REQUESTS_PER_MINUTE``), ``BRAND_PIPELINE_<FIELD>`` for
 ``AdLibraryResource`` (e.g. ``BRAND_PIPELINE_SOURCE``), ``BRAND_PIPELINE_APIFY_<FIELD>`` and
-``BRAND_PIPELINE_META_<FIELD>`` for its sources. See docs/configuration.md.
+``BRAND_PIPELINE_META_<FIELD>`` for its sources, ``SUPABASE_<FIELD>`` for ``SupabaseResource``
+(e.g. ``SUPABASE_STORAGE_BUCKET``). See docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
-from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.resources.supabase import KEY_ENV, URL_ENV, SupabaseResource, supabase_setting_errors
 from brand_pipeline.schedules import daily_scrape_schedule, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
 from brand_pipeline.settings import SettingError, pipeline_home, settings_from_env
 
-SECRET_FIELDS = {"api_key", "database_url", "apify_token", "meta_access_token", "alert_webhook_url"}
+SECRET_FIELDS = {
+    "api_key", "database_url", "apify_token", "meta_access_token", "alert_webhook_url", "supabase_service_role_key"
+}  # fmt: skip
 _NOT_FROM_ENV = SECRET_FIELDS | {"home", "setting_errors", "apify", "meta"}
+# SupabaseResource fields read from SUPABASE_<FIELD>; the URL and key have names of their own.
+_SUPABASE_NOT_FROM_ENV = _NOT_FROM_ENV | {"supabase_url", "blob_dir", "max_connections"}
 
 
 class ScrapeBatching(BaseModel):
@@ -54,6 +60,10 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     """
     home = str(pipeline_home())
     database_url = _secret("DATABASE_URL")
+    supabase_url = os.environ.get(URL_ENV) or None
+    service_key = _secret(KEY_ENV)
+    supabase, supabase_errors = settings_from_env(SupabaseResource, "SUPABASE_", skip=_SUPABASE_NOT_FROM_ENV)
+    supabase_errors += supabase_setting_errors(supabase_url, os.environ.get(KEY_ENV) or None)
     api_key = _secret("GEMINI_API_KEY")
     gemini, gemini_errors = settings_from_env(GeminiResource, "GEMINI_", skip=_NOT_FROM_ENV)
     library, library_errors = settings_from_env(AdLibraryResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
@@ -61,10 +71,18 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     meta, meta_errors = settings_from_env(MetaConfig, "BRAND_PIPELINE_META_")
     library_errors += apify_errors + meta_errors + scrape_batching_from_env()[1]
     reports, report_errors = settings_from_env(ReportsResource, "BRAND_PIPELINE_", skip=_NOT_FROM_ENV)
-    if strict and (gemini_errors or library_errors or report_errors):
-        raise (gemini_errors + library_errors + report_errors)[0]
+    refused = supabase_errors + gemini_errors + library_errors + report_errors
+    if strict and refused:
+        raise refused[0]
     return {
-        "supabase": SupabaseResource(database_url=database_url, home=home),
+        "supabase": SupabaseResource(
+            database_url=database_url,
+            supabase_url=supabase_url,
+            supabase_service_role_key=service_key,
+            home=home,
+            setting_errors=[str(e) for e in supabase_errors],
+            **supabase,
+        ),
         "gemini": GeminiResource(api_key=api_key, setting_errors=[str(e) for e in gemini_errors], **gemini),
         "ad_library": AdLibraryResource(
             home=home,

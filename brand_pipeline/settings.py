@@ -27,6 +27,16 @@ class SettingError(ValueError):
         self.variable = variable
 
 
+class SettingConflict(SettingError):
+    """Environment variables that are each acceptable but not in this combination; the message
+    names every variable involved."""
+
+    def __init__(self, variables: tuple[str, ...], message: str) -> None:
+        ValueError.__init__(self, message)
+        self.variable = variables[0]
+        self.variables = variables
+
+
 def pipeline_home() -> Path:
     """The local folder for the embedded database, creatives and the sample set."""
     return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from brand_pipeline.domain.ads import AdRecord, MediaRef
 from brand_pipeline.sources.media import FetchedMedia, MediaError, MediaFetcher
 from brand_pipeline.store.models import AdCreativeLink, Creative, ItemOutcome
-from brand_pipeline.store.protocol import BlobStore, BrandStore
+from brand_pipeline.store.protocol import BlobStore, BlobTooLarge, BrandStore
 
 # Creative links written per round trip by the writer task.
 WRITE_BATCH = 100
@@ -111,7 +111,11 @@ class CreativeDownloads:
             media = await self._fetcher.fetch(ref)
         except MediaError as error:
             return error
-        return await self._store_blob(media)
+        try:
+            return await self._store_blob(media)
+        except BlobTooLarge as error:  # the blob store takes less than the media policy allowed
+            media.path.unlink(missing_ok=True)
+            return MediaError("too_large", str(error))
 
     async def _store_blob(self, media: FetchedMedia) -> Creative:
         # Blob first, row second: a creative row never points at a missing file.

@@ -1,7 +1,8 @@
 """The two ports the assets know: ``BrandStore`` (rows) and ``BlobStore`` (creative files).
 
 Implementations: ``PostgresStore`` (any Postgres: the embedded default, a local server, a
-Supabase project's database URL) and ``LocalBlobStore``.
+Supabase project's database URL) and ``SupabaseStore`` (a Supabase project's tables through its
+API); ``LocalBlobStore`` (a folder) and ``SupabaseBlobStore`` (a Storage bucket).
 """
 
 from __future__ import annotations
@@ -39,11 +40,28 @@ from brand_pipeline.store.models import (
 
 
 class StoreError(RuntimeError):
-    """The store refused an operation; the message says which and why."""
+    """The store refused an operation; the message says which and why.
+
+    ``sqlstate`` is the database's error code when the database refused it (``23503``: a row
+    points at one that does not exist), whichever store passed the refusal on.
+    """
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
 
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached; the message names where (never a password) and why."""
+
+
+class RowMissing(StoreError):
+    """An update or delete that should have touched a row touched none (the row does not exist,
+    or row-level security hid it): an error, never an empty success."""
+
+
+class BlobTooLarge(StoreError):
+    """A creative is larger than the blob store accepts; it was not uploaded."""
 
 
 class BrandStore(Protocol):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from brand_pipeline.domain.brands import Brand
-from brand_pipeline.store.postgres.base import PostgresRows, dedupe, json_rows
+from brand_pipeline.store.postgres.base import PostgresRows, json_rows
+from brand_pipeline.store.rows import dedupe
 
 _BRAND = 'slug, name, facebook_page_id, ad_library_url, website, brand_group AS "group", archived_at'
 
@@ -13,9 +14,8 @@ _BRAND = 'slug, name, facebook_page_id, ad_library_url, website, brand_group AS 
 class BrandRows(PostgresRows):
     async def upsert_brands(self, brands: Sequence[Brand]) -> None:
         rows = dedupe((b.model_dump(mode="json", exclude={"archived_at"}) for b in brands), "slug")
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                """
+        await self._fetch(
+            """
                 INSERT INTO brands (slug, name, facebook_page_id, ad_library_url, website, brand_group)
                 SELECT slug, name, facebook_page_id, ad_library_url, website, "group"
                 FROM jsonb_to_recordset(%s) AS x(slug text, name text, facebook_page_id text,
@@ -29,17 +29,18 @@ class BrandRows(PostgresRows):
                     archived_at = NULL,
                     updated_at = now()
                 """,
-                [json_rows(rows)],
-            )
+            [json_rows(rows)],
+            what="upsert_brands",
+        )
 
     async def ensure_brand(self, slug: str) -> Brand:
         """The brand row, creating a minimal one (name = slug) for a partition added in the UI."""
         brand = Brand(slug=slug, name=slug)  # validates the slug
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO brands (slug, name) VALUES (%s, %s) ON CONFLICT (slug) DO NOTHING",
-                [brand.slug, brand.name],
-            )
+        await self._fetch(
+            "INSERT INTO brands (slug, name) VALUES (%s, %s) ON CONFLICT (slug) DO NOTHING",
+            [brand.slug, brand.name],
+            what="ensure_brand",
+        )
         stored = await self.get_brand(slug)
         assert stored is not None
         return stored

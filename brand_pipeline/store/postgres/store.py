@@ -1,7 +1,8 @@
 """``PostgresStore``: the ``BrandStore`` port over psycopg 3 (async) and a connection pool.
 
-One class, assembled from one part per concern (brands, scraping, analyses, personas, lineage,
-checks, reporting), so each query lives next to the ones it belongs with.
+One class, assembled from one part per concern. The queries that need joins, set logic or a
+transaction are SQL functions of the migrations, called by the parts SupabaseStore shares
+(``store.calls``); the single-table ones are SQL of its own (brands, runs, reads).
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from brand_pipeline.store.calls.ads import AdCalls
+from brand_pipeline.store.calls.analyses import AnalysisCalls
+from brand_pipeline.store.calls.checks import CheckCalls
+from brand_pipeline.store.calls.lineage import LineageCalls
+from brand_pipeline.store.calls.personas import PersonaCalls
+from brand_pipeline.store.calls.reporting import ReportingCalls
+from brand_pipeline.store.calls.reports import ReportCalls
+from brand_pipeline.store.calls.scraping import ScrapeCalls
 from brand_pipeline.store.migrate import apply_migrations
-from brand_pipeline.store.postgres.ads import AdRows
-from brand_pipeline.store.postgres.analyses import AnalysisRows
 from brand_pipeline.store.postgres.brands import BrandRows
-from brand_pipeline.store.postgres.checks import CheckRows
-from brand_pipeline.store.postgres.ledger import LedgerRows
-from brand_pipeline.store.postgres.lineage import LineageRows
-from brand_pipeline.store.postgres.personas import PersonaRows
-from brand_pipeline.store.postgres.reporting import ReportingRows
-from brand_pipeline.store.postgres.reports import ReportRows
-from brand_pipeline.store.postgres.scraping import ScrapeRows
+from brand_pipeline.store.postgres.reads import ReadRows
+from brand_pipeline.store.postgres.runs import RunRows
 from brand_pipeline.store.protocol import StoreUnavailable
 
 # DSNs whose schema this process has already brought up to date.
@@ -33,15 +35,16 @@ _migrated: set[str] = set()
 
 class PostgresStore(
     BrandRows,
-    AdRows,
-    ScrapeRows,
-    AnalysisRows,
-    PersonaRows,
-    LineageRows,
-    CheckRows,
-    ReportingRows,
-    LedgerRows,
-    ReportRows,
+    RunRows,
+    ReadRows,
+    AdCalls,
+    ScrapeCalls,
+    AnalysisCalls,
+    PersonaCalls,
+    LineageCalls,
+    CheckCalls,
+    ReportingCalls,
+    ReportCalls,
 ):
     """Intention-named, bulk operations on the brand research tables, over any Postgres."""
 
@@ -76,11 +79,9 @@ def _unreachable(dsn: str, configured_by: str, error: psycopg.OperationalError) 
         where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
     except psycopg.ProgrammingError:
         where = "(an unparsable URL)"
-    # psycopg says "connection to server at …, port … failed: <reason>" and then a hint line; keep
-    # the reason and the hint. Neither holds the password, but the DSN's password is removed all
-    # the same in case a driver version echoes it.
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    reason = "; ".join([lines[0].rsplit(" failed: ", 1)[-1], *lines[1:]]) if lines else type(error).__name__
+    # psycopg's last line is the server's or the socket's reason; it never holds the password,
+    # but the DSN's password is removed all the same in case a driver version echoes it.
+    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
     password = conninfo_to_dict(dsn).get("password") if where != "(an unparsable URL)" else None
     if password:
         reason = reason.replace(str(password), "***")
