@@ -42,11 +42,15 @@ def materialize_brand(
     tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInJobResult:
     assets = assets or ALL_ASSETS
+    checks = [a for a in assets if isinstance(a, dg.AssetChecksDefinition)]
+    plain = [a for a in assets if a not in checks]
+    # The assets alone unless checks are asked for (then also those declared on the assets, as the
+    # scrape's are): checks are exercised where a test asks for them.
+    selection = dg.AssetSelection.assets(*plain)
+    selection = selection | dg.AssetSelection.checks(*checks) if checks else selection.without_checks()
     return dg.materialize(
         assets,
-        # The assets alone, as before the scrape's checks moved onto scraped_ads: checks are
-        # exercised where a test asks for them (test_checks_and_lineage, test_scrape_batches).
-        selection=dg.AssetSelection.assets(*assets).without_checks(),
+        selection=selection,
         partition_key=slug,
         instance=instance,
         resources=resources,

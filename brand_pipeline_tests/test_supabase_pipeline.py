@@ -22,6 +22,7 @@ from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
+from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.sample import read_manifest
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
@@ -51,6 +52,7 @@ def _pod(fake: FakeSupabase, sample_dir: Path, home: Path, database_url: str | N
         ),
         "ad_library": AdLibraryResource(source="file", export_dir=str(sample_dir), home=str(home)),
         "gemini": GeminiResource(),
+        "reports": ReportsResource(home=str(home)),
     }
 
 

@@ -61,4 +61,5 @@ class AdCalls(FunctionCalls):
                 "p_still_running": len(seen.still_running),
             },
         )
-        return ScrapeChanges.model_validate(changes)
+        previous = await self._call_value("bp_previous_scrape", {"p_brand": brand_slug, "p_scrape_id": scrape_id})
+        return ScrapeChanges.model_validate(changes | {"previous_scrape_id": previous})

@@ -50,3 +50,8 @@ CREATE FUNCTION bp_finish_alert(p_id bigint, p_sent boolean, p_reason text) RETU
     )
     SELECT EXISTS (SELECT 1 FROM done)
 $$;
+
+-- The brand's scrape before this one (NULL for its first: everything it found is new).
+CREATE FUNCTION bp_previous_scrape(p_brand text, p_scrape_id bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT max(id) FROM scrapes WHERE brand_slug = p_brand AND id < p_scrape_id
+$$;
