@@ -23,9 +23,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from dagster import AssetCheckKey, DagsterEventType, DagsterRunStatus
+from dagster import AssetCheckKey, DagsterEventType, DagsterRun, DagsterRunStatus
 from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
 
+from brand_pipeline.assets import scraped_ads
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.demo import sample_brands
 from brand_pipeline.domain.ads import AdRecord
@@ -170,7 +171,8 @@ def test_a_partition_materialised_through_graphql(dagster_dev: DevEnv) -> None:
     assert summary.copies > 0 and summary.copies_analysed + summary.copies_skipped == summary.copies, summary
     assert 3 <= summary.personas <= 6, summary
 
-    wanted_checks = {key for check in ALL_CHECKS for key in check.check_keys}
+    # The separate checks, and those declared on the scrape itself (evaluated in its session).
+    wanted_checks = {key for check in ALL_CHECKS for key in check.check_keys} | set(scraped_ads.check_keys)
     evaluations = check_evaluations(dev.instance, run_id)
     assert {AssetCheckKey(e.asset_key, e.check_name) for e in evaluations} == wanted_checks
     failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata) for e in evaluations if not e.passed]
@@ -227,8 +229,9 @@ def test_a_backfill_of_all_brands_never_runs_more_gemini_steps_than_the_pool(
     run_ids = [r["runId"] for r in done["runs"]]
     if done["status"] != "COMPLETED_SUCCESS" or any(r["status"] != "SUCCESS" for r in done["runs"]):
         dev.diag.fail(f"backfill ended {done['status']}: {done['runs']}", run_ids)
-    partitions = sorted(dev.instance.get_run_by_id(r).tags["dagster/partition"] for r in run_ids)
-    assert partitions == slugs, partitions
+    keys = dev.instance.get_dynamic_partitions("brands")
+    partitions = sorted(brand for r in run_ids for brand in _brands_of(dev.instance.get_run_by_id(r), keys))
+    assert sorted(set(partitions)) == slugs, partitions
 
     steps = step_intervals(dev.instance, run_ids, GEMINI_STEPS)
     runs = run_intervals(dev.instance, run_ids)
@@ -409,3 +412,12 @@ def test_every_run_and_tick_of_the_module_succeeded(dagster_dev: DevEnv) -> None
         failed = [t for t in _ticks(dev, sensor) if t["status"] == "FAILURE"]
         assert not failed, f"{sensor} ticks failed: {failed}"
     print(f"\n{len(dev.instance.get_runs())} runs in the module, all SUCCESS")
+
+
+def _brands_of(run: DagsterRun, keys: list[str]) -> list[str]:
+    """The brands a backfill run is for: a partition tag, or a range (the scrape's batching)."""
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return [tags["dagster/partition"]]
+    start, end = tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+    return keys[keys.index(start) : keys.index(end) + 1]

@@ -79,9 +79,11 @@ def _unreachable(dsn: str, configured_by: str, error: psycopg.OperationalError) 
         where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
     except psycopg.ProgrammingError:
         where = "(an unparsable URL)"
-    # psycopg's last line is the server's or the socket's reason; it never holds the password,
-    # but the DSN's password is removed all the same in case a driver version echoes it.
-    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    # psycopg says "connection to server at …, port … failed: <reason>" and then a hint line; keep
+    # the reason and the hint. Neither holds the password, but the DSN's password is removed all
+    # the same in case a driver version echoes it.
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    reason = "; ".join([lines[0].rsplit(" failed: ", 1)[-1], *lines[1:]]) if lines else type(error).__name__
     password = conninfo_to_dict(dsn).get("password") if where != "(an unparsable URL)" else None
     if password:
         reason = reason.replace(str(password), "***")
