@@ -105,7 +105,13 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
 _batch_size = scrape_batching_from_env()[0].scrape_batch_size
 # A backfill (from the UI, or the daily schedule's batches) scrapes this many brands per run: one
 # process, one store pool and one event loop for the batch, each brand still its own partition.
-_batched_scrape = scraped_ads.with_attributes(backfill_policy=dg.BackfillPolicy.multi_run(_batch_size))
+# With 1 (the default) the scrape keeps no policy, like every other brand asset, so a mixed backfill
+# runs one brand per run as before.
+_batched_scrape = (
+    scraped_ads.with_attributes(backfill_policy=dg.BackfillPolicy.multi_run(_batch_size))
+    if _batch_size > 1
+    else scraped_ads
+)
 
 defs = dg.Definitions(
     assets=[_batched_scrape, *(a for a in BRAND_ASSETS if a is not scraped_ads), brand_comparison],

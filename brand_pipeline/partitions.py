@@ -3,9 +3,6 @@
 import dagster as dg
 
 brands_partitions = dg.DynamicPartitionsDefinition(name="brands")
-# Assets whose bodies work on one brand at a time say so: a backfill that mixes them with the
-# batched scrape then runs one brand per run (Dagster takes the smallest batch of a run's assets).
-ONE_BRAND_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 def add_brand_partitions(instance: dg.DagsterInstance, slugs: list[str]) -> list[str]:

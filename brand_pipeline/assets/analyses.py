@@ -11,7 +11,7 @@ from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scraped_ads import scraped_ads
 from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.interrupts import until_stop_signal
-from brand_pipeline.partitions import ONE_BRAND_PER_RUN, brands_partitions
+from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import Storage, SupabaseResource
 
@@ -54,7 +54,6 @@ def _analysis_asset(kind: AnalysisKind, description: str) -> Callable[..., dg.As
         name=f"{kind}_analyses",
         description=description,
         partitions_def=brands_partitions,
-        backfill_policy=ONE_BRAND_PER_RUN,
         deps=[scraped_ads],
         group_name="brand_research",
         code_version=analysis_version(kind),

@@ -6,7 +6,7 @@ from brand_pipeline.analysis.versions import PROMPT_VERSIONS
 from brand_pipeline.assets.analyses import GEMINI_POOL, copy_analyses, image_analyses, video_analyses
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.interrupts import until_stop_signal
-from brand_pipeline.partitions import ONE_BRAND_PER_RUN, brands_partitions
+from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.run_tags import FRESH_PERSONAS_TAG
@@ -18,7 +18,6 @@ class PersonasConfig(dg.Config):
 
 @dg.asset(
     partitions_def=brands_partitions,
-    backfill_policy=ONE_BRAND_PER_RUN,
     deps=[video_analyses, image_analyses, copy_analyses],
     group_name="brand_research",
     code_version=PROMPT_VERSIONS["personas"],

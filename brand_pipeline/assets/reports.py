@@ -4,7 +4,7 @@ from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.personas import personas
 from brand_pipeline.assets.scraped_ads import scraped_ads
 from brand_pipeline.interrupts import until_stop_signal
-from brand_pipeline.partitions import ONE_BRAND_PER_RUN, brands_partitions
+from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.reporting import write_brand_report, write_comparisons
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
@@ -14,7 +14,6 @@ REPORT_VERSION = "report-1"
 
 @dg.asset(
     partitions_def=brands_partitions,
-    backfill_policy=ONE_BRAND_PER_RUN,
     deps=[personas],
     group_name="brand_research",
     code_version=REPORT_VERSION,

@@ -55,7 +55,6 @@ class BrandFailed(Exception):
     check_specs=SCRAPE_CHECK_SPECS,
     partitions_def=brands_partitions,
     can_subset=True,  # "Execute checks" runs the checks alone, without a scrape
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DEFAULT_SCRAPE_BATCH_SIZE),
 )
 async def scraped_ads(
     context: dg.AssetExecutionContext,
