@@ -15,14 +15,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from brand_pipeline.store.calls.ads import AdCalls
-from brand_pipeline.store.calls.analyses import AnalysisCalls
-from brand_pipeline.store.calls.checks import CheckCalls
-from brand_pipeline.store.calls.lineage import LineageCalls
-from brand_pipeline.store.calls.personas import PersonaCalls
-from brand_pipeline.store.calls.reporting import ReportingCalls
-from brand_pipeline.store.calls.reports import ReportCalls
-from brand_pipeline.store.calls.scraping import ScrapeCalls
+from brand_pipeline.store.calls.shared import SharedCalls
 from brand_pipeline.store.migrate import apply_migrations
 from brand_pipeline.store.postgres.brands import BrandRows
 from brand_pipeline.store.postgres.reads import ReadRows
@@ -37,14 +30,7 @@ class PostgresStore(
     BrandRows,
     RunRows,
     ReadRows,
-    AdCalls,
-    ScrapeCalls,
-    AnalysisCalls,
-    PersonaCalls,
-    LineageCalls,
-    CheckCalls,
-    ReportingCalls,
-    ReportCalls,
+    SharedCalls,
 ):
     """Intention-named, bulk operations on the brand research tables, over any Postgres."""
 

@@ -18,14 +18,7 @@ from postgrest.exceptions import APIError
 from pydantic import SecretStr
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
-from brand_pipeline.store.calls.ads import AdCalls
-from brand_pipeline.store.calls.analyses import AnalysisCalls
-from brand_pipeline.store.calls.checks import CheckCalls
-from brand_pipeline.store.calls.lineage import LineageCalls
-from brand_pipeline.store.calls.personas import PersonaCalls
-from brand_pipeline.store.calls.reporting import ReportingCalls
-from brand_pipeline.store.calls.reports import ReportCalls
-from brand_pipeline.store.calls.scraping import ScrapeCalls
+from brand_pipeline.store.calls.shared import SharedCalls
 from brand_pipeline.store.migrate import migration_files
 from brand_pipeline.store.protocol import StoreError, StoreUnavailable
 from brand_pipeline.store.supabase.base import DEFAULT_PAGE_ROWS
@@ -43,14 +36,7 @@ class SupabaseStore(
     BrandRows,
     RunRows,
     ReadRows,
-    AdCalls,
-    ScrapeCalls,
-    AnalysisCalls,
-    PersonaCalls,
-    LineageCalls,
-    CheckCalls,
-    ReportingCalls,
-    ReportCalls,
+    SharedCalls,
 ):
     """Intention-named, bulk operations on the brand research tables, through PostgREST."""
 
