@@ -287,8 +287,11 @@ def test_error_records_and_login_gated_ads_become_items_with_the_reason(fake: Fa
     assert good.error is None and parse_ad_item(good.item).media
     assert actor_error.error == "the actor reported: Page not found (view_all_page_id 1234567890 has no ads)"
     assert actor_error.item == failed
-    assert login_gated.error is not None
-    assert "no media and no link" in login_gated.error and "AGE_GATED" in login_gated.error
+    # A login-gated ad is readable: the source refuses the ad made of it (only if it is parsed).
+    assert login_gated.error is None and login_gated.refuse is not None and good.refuse is not None
+    assert good.refuse(parse_ad_item(good.item)) is None
+    refusal = login_gated.refuse(parse_ad_item(login_gated.item))
+    assert refusal is not None and "no media and no link" in refusal and "AGE_GATED" in refusal
     assert [item.position for item in items] == [f"apify run {next(iter(fake.runs))} item {n}" for n in range(3)]
 
 

@@ -8,7 +8,9 @@ turns any of them into one shape, or raises ``InvalidAdRecord`` with a reason a 
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
+import json
 import re
 from typing import Any
 
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 
 from brand_pipeline.domain.ads import AdRecord, MediaRef
 from brand_pipeline.domain.kinds import CreativeKind
+from brand_pipeline.store.models import AdSighting
 
 _IMAGE_URL_KEYS = ("original_image_url", "resized_image_url", "watermarked_resized_image_url")
 _VIDEO_URL_KEYS = ("video_hd_url", "video_sd_url", "watermarked_video_hd_url", "watermarked_video_sd_url")
@@ -174,3 +177,33 @@ def _media(snapshot: dict[str, Any], cards: list[dict[str, Any]]) -> list[MediaR
         if url := _first_url(card, _IMAGE_URL_KEYS):
             refs.append(MediaRef(slot=f"cards[{index}].image", kind="image", url=url))
     return refs
+
+
+# Bump when parse_ad_item reads items differently: every ad's item hash changes, so the next scrape
+# parses and stores each ad again instead of keeping what an older parser made of it.
+PARSER_VERSION = "ad-items-1"
+_HASHED_TOP_FIELDS = frozenset((*_TOP_FIELDS, "ad_archive_id", "snapshot"))
+# A JSON string value that is a URL with a query: the query (a CDN's short-lived signature) is left
+# out of the hash, as it changes on every scrape while the creative does not.
+_SIGNED_URL_VALUE = re.compile(r'(?<![\\])"(https?://[^"?]*)\?[^"]*"')
+
+
+def item_sighting(item: Any) -> AdSighting | None:
+    """The ad id and item hash of a raw item, without parsing it: the same hash means the parser
+    would make the same ad of it. None for an item that is not plainly an ad (parsing says why)."""
+    if not isinstance(item, dict):
+        return None
+    read = {}
+    for key, value in item.items():
+        if isinstance(key, str) and (name := _snake(key)) in _HASHED_TOP_FIELDS:
+            read[name] = value
+    ad_id = read.get("ad_archive_id")
+    if isinstance(ad_id, bool) or not isinstance(ad_id, (str, int)) or not str(ad_id).strip():
+        return None
+    try:
+        text = json.dumps(read, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    unsigned = _SIGNED_URL_VALUE.sub(r'"\1"', text)
+    digest = hashlib.sha256(f"{PARSER_VERSION}\0{unsigned}".encode()).hexdigest()
+    return AdSighting(ad_archive_id=str(ad_id).strip(), item_hash=digest)

@@ -10,6 +10,7 @@ dataset pages, run listings) are safe to repeat and go through a client that ret
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,8 +21,8 @@ from apify_client.errors import ApifyApiError
 from apify_client.http_clients import ImpitHttpClientAsync
 from pydantic import BaseModel, ConfigDict
 
+from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
-from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
 from brand_pipeline.sources.apify_settings import RUN_TAG_KEY, TOKEN_ENV, ApifySettings, actor_input, run_tag
 from brand_pipeline.sources.base import PaidRun, SourceError, SourceItem
 from brand_pipeline.store.protocol import BrandStore
@@ -287,12 +288,12 @@ def api_error_message(error: ApifyApiError, settings: ApifySettings, brand: Bran
 
 
 def dataset_item(run_id: str, index: int, item: Any) -> SourceItem:
-    """One dataset item; the actor's error records and login-gated ads carry their reason."""
+    """One dataset item; the actor's error records carry their reason, and an ad made of it is
+    refused if it is login-gated."""
     position = f"apify run {run_id} item {index}"
     if isinstance(item, dict) and item.get("error"):
         return SourceItem(position=position, item=item, error=actor_error_reason(item))
-    gated = login_gated_reason(item)
-    return SourceItem(position=position, item=item, error=gated)
+    return SourceItem(position=position, item=item, refuse=functools.partial(login_gated_reason, item))
 
 
 def actor_error_reason(item: dict[str, Any]) -> str:
@@ -303,17 +304,12 @@ def actor_error_reason(item: dict[str, Any]) -> str:
     return reason[:_REASON_CHARS]
 
 
-def login_gated_reason(item: Any) -> str | None:
-    """Why an ad without any media or link cannot be used; None for every other item.
+def login_gated_reason(item: dict[str, Any], record: AdRecord) -> str | None:
+    """Why an ad without any media or link cannot be used; None for every other ad.
 
     The Ad Library shows some ads (age-restricted ones, for instance) only to logged-in users, and the
-    actor then returns the ad's ids with an empty creative. Items that are not ads at all are left to
-    ``parse_ad_item`` to explain.
+    actor then returns the ad's ids with an empty creative.
     """
-    try:
-        record = parse_ad_item(item)
-    except InvalidAdRecord:
-        return None
     if record.media or record.link_url:
         return None
     gate = item.get("gated_type") or item.get("gatedType")

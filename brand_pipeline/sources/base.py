@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
 
 
@@ -18,11 +19,15 @@ class SourceError(RuntimeError):
 
 @dataclass(frozen=True)
 class SourceItem:
-    """One raw item and where it came from; ``error`` is set when it could not even be parsed."""
+    """One raw item and where it came from; ``error`` is set when it could not even be parsed.
+
+    ``refuse``, if the source has one, says why an ad parsed from the item cannot be used (None:
+    it can). It runs only on ads that are parsed: an unchanged ad is recognised before that."""
 
     position: str
     item: Any = None
     error: str | None = None
+    refuse: Callable[[AdRecord], str | None] | None = None
 
 
 class PaidRun(BaseModel):

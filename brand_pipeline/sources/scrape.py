@@ -24,11 +24,11 @@ from pydantic import BaseModel
 from brand_pipeline.domain.ads import AdRecord
 from brand_pipeline.domain.brands import Brand
 from brand_pipeline.markdown import cell
-from brand_pipeline.sources.ad_items import InvalidAdRecord, parse_ad_item
+from brand_pipeline.sources.ad_items import InvalidAdRecord, item_sighting, parse_ad_item
 from brand_pipeline.sources.base import AdSource, SourceItem
 from brand_pipeline.sources.downloads import CreativeDownloads, DownloadTally
 from brand_pipeline.sources.media import MediaFetcher
-from brand_pipeline.store.models import ItemOutcome, ScrapeChanges, StoredAds
+from brand_pipeline.store.models import AdSighting, ItemOutcome, ScrapeChanges, StoredAds
 from brand_pipeline.store.protocol import BlobStore, BrandStore
 
 ASSET = "scraped_ads"
@@ -109,34 +109,46 @@ async def scrape_brand(
     scrape_id = await store.begin_scrape(brand.slug, run_id, source.name)
     seen = StoredAds()
     invalid: list[ItemOutcome] = []
+    media_sighted = 0
     async with CreativeDownloads(
         brand.slug, ASSET, fetcher=fetcher, store=store, blobs=blobs, run_id=run_id, concurrency=concurrency
     ) as downloads:
-        async for batch in _ad_batches(source.items(brand), report, invalid):
-            stored = await store.upsert_ads(brand.slug, batch, run_id, scrape_id=scrape_id)
-            seen.merge(stored)
-            await downloads.want(batch)
+        async for batch in _item_batches(source.items(brand), report, invalid):
+            sightings = [sighting for _, sighting in batch if sighting is not None]
+            sighted = await store.sight_ads(brand.slug, sightings, run_id, scrape_id=scrape_id)
+            seen.merge(sighted.as_stored())
+            media_sighted += sighted.media_stored
+            ads, items_stored = _parsed_ads(batch, set(sighted.unchanged), report.brand, invalid)
+            if ads:
+                seen.merge(await store.upsert_ads(brand.slug, ads, run_id, scrape_id=scrape_id))
+                await store.remember_items(brand.slug, items_stored)
+                await downloads.want(ads)
     report.ads_new, report.ads_changed, report.ads_unchanged = len(seen.new), len(seen.updated), len(seen.unchanged)
-    report.downloads = downloads.tally
-    report.changes = await store.finish_scrape(brand.slug, scrape_id, complete=source.complete, seen=seen)
+    report.downloads = downloads.tally.model_copy(
+        update={"media_already_stored": downloads.tally.media_already_stored + media_sighted}
+    )
     report.invalid_records = len(invalid)
     report.outcomes = invalid + downloads.outcomes
+    # The outcomes before the scrape counts as finished: an ad of a finished scrape without a
+    # failed creative recorded is one the next scrape may sight without looking at its media.
     await store.replace_outcomes(brand.slug, ASSET, run_id, report.outcomes)
+    report.changes = await store.finish_scrape(brand.slug, scrape_id, complete=source.complete, seen=seen)
     return report
 
 
-async def _ad_batches(
+_Entry = tuple[SourceItem, AdSighting | None]
+
+
+async def _item_batches(
     items: AsyncIterator[SourceItem], report: ScrapeReport, invalid: list[ItemOutcome]
-) -> AsyncIterator[list[AdRecord]]:
-    """Valid ads in batches as the source yields them; bad items become outcomes on the way."""
-    batch: list[AdRecord] = []
+) -> AsyncIterator[list[_Entry]]:
+    """The source's usable items in batches as it yields them, each with its sighting (None when
+    the item is not plainly an ad: parsing will say why); items it could not read become outcomes."""
+    batch: list[_Entry] = []
     async for item in items:
         report.records += 1
         if item.error is None:
-            try:
-                batch.append(parse_ad_item(item.item))
-            except InvalidAdRecord as error:
-                invalid.append(_record_outcome(report.brand, item.position, item.item, str(error)))
+            batch.append((item, item_sighting(item.item)))
         else:
             invalid.append(_record_outcome(report.brand, item.position, item.item, item.error))
         if len(batch) >= AD_BATCH:
@@ -144,6 +156,33 @@ async def _ad_batches(
             batch = []
     if batch:
         yield batch
+
+
+def _parsed_ads(
+    entries: list[_Entry], unchanged: set[str], brand_slug: str, invalid: list[ItemOutcome]
+) -> tuple[list[AdRecord], list[AdSighting]]:
+    """The ads parsed from ``entries`` but the ``unchanged`` ones, and the item hashes to remember
+    for them (the last item of an ad wins, as when storing); bad items and refused ads become outcomes."""
+    ads: list[AdRecord] = []
+    remembered: dict[str, AdSighting] = {}
+    for item, sighting in entries:
+        if sighting is not None and sighting.ad_archive_id in unchanged:
+            continue
+        try:
+            ad = parse_ad_item(item.item)
+        except InvalidAdRecord as error:
+            invalid.append(_record_outcome(brand_slug, item.position, item.item, str(error)))
+            continue
+        refusal = item.refuse(ad) if item.refuse is not None else None
+        if refusal is not None:
+            invalid.append(_record_outcome(brand_slug, item.position, item.item, refusal))
+            continue
+        ads.append(ad)
+        if sighting is not None:
+            remembered[ad.ad_archive_id] = sighting
+        else:
+            remembered.pop(ad.ad_archive_id, None)
+    return ads, list(remembered.values())
 
 
 def _record_outcome(brand_slug: str, position: str, item: object, reason: str) -> ItemOutcome:

@@ -32,6 +32,25 @@ class StoredAds(BaseModel):
             getattr(self, field).extend(getattr(other, field))
 
 
+class AdSighting(BaseModel):
+    """One ad of a scrape as its raw item's hash, before it is parsed (``sight_ads``)."""
+
+    ad_archive_id: str
+    item_hash: str
+
+
+class SightedAds(BaseModel):
+    """What a ``sight_ads`` call recognised: ads whose item is the same as last time, sighted
+    again without being parsed or rewritten; every other ad given is to be stored in full."""
+
+    unchanged: list[str] = []
+    still_running: list[str] = []
+    media_stored: int = 0  # creatives the unchanged ads show, all stored
+
+    def as_stored(self) -> StoredAds:
+        return StoredAds(unchanged=self.unchanged, still_running=self.still_running)
+
+
 class ScrapeChanges(BaseModel):
     """What one scrape of a brand found, against the one before it."""
 

@@ -19,6 +19,7 @@ from brand_pipeline.domain.kinds import AnalysisKind, CreativeKind
 from brand_pipeline.domain.personas import EvidenceAd, PersonaSynthesis
 from brand_pipeline.store.models import (
     AdCreativeLink,
+    AdSighting,
     BrandSummary,
     CopyAnalysis,
     CopyToAnalyse,
@@ -35,6 +36,7 @@ from brand_pipeline.store.models import (
     PersonaLineage,
     ReportAdRow,
     ScrapeChanges,
+    SightedAds,
     StoredAds,
 )
 
@@ -76,6 +78,10 @@ class BrandStore(Protocol):
 
     # scraping and ads over time
     async def begin_scrape(self, brand_slug: str, run_id: str | None, source: str) -> int: ...
+    async def sight_ads(
+        self, brand_slug: str, sightings: Sequence[AdSighting], run_id: str | None = None, *, scrape_id: int
+    ) -> SightedAds: ...
+    async def remember_items(self, brand_slug: str, sightings: Sequence[AdSighting]) -> None: ...
     async def upsert_ads(
         self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None, *, scrape_id: int | None = None
     ) -> StoredAds: ...

@@ -3,7 +3,10 @@
 ``bp_upsert_ads`` rewrites an ad's row only when what the source says about it changed (its content
 hash) and records every sighting; it says which ads were new to the brand, rewritten or unchanged,
 and which started, stopped or kept running since the brand's previous sighting of them.
-``bp_finish_scrape`` then marks the ads a complete scrape did not see as no longer running.
+``bp_sight_ads`` comes first: an ad whose raw item hashes the same as last time is only sighted
+again (never parsed, encoded or sent whole); ``bp_remember_items`` keeps the item hashes of the ads
+stored in full. ``bp_finish_scrape`` then marks the ads a complete scrape did not see as no longer
+running.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import asyncio
 from collections.abc import Sequence
 
 from brand_pipeline.domain.ads import AdRecord
-from brand_pipeline.store.calls.base import FunctionCalls, JsonText
-from brand_pipeline.store.models import ScrapeChanges, StoredAds
+from brand_pipeline.store.calls.base import FunctionCalls, Json, JsonText
+from brand_pipeline.store.models import AdSighting, ScrapeChanges, SightedAds, StoredAds
 from brand_pipeline.store.rows import BATCH_SIZE, ad_json, batches, json_array
 
 
@@ -23,6 +26,25 @@ class AdCalls(FunctionCalls):
     # one core). They hold different ads (de-duplicated first), so they never touch the same rows;
     # with fewer connections than this they simply queue for one.
     write_concurrency: int = 4
+
+    async def sight_ads(
+        self, brand_slug: str, sightings: Sequence[AdSighting], run_id: str | None = None, *, scrape_id: int
+    ) -> SightedAds:
+        """Sight again the ads whose items are the same as at the brand's previous finished scrape."""
+        unique = list({s.ad_archive_id: s for s in sightings}.values())
+        result = SightedAds()
+        args = {"p_brand": brand_slug, "p_run_id": run_id, "p_scrape_id": scrape_id}
+        for batch in batches([s.model_dump() for s in unique], 10 * BATCH_SIZE):
+            sighted = SightedAds.model_validate(await self._call_value("bp_sight_ads", args | {"p_ads": Json(batch)}))
+            result.unchanged += sighted.unchanged
+            result.still_running += sighted.still_running
+            result.media_stored += sighted.media_stored
+        return result
+
+    async def remember_items(self, brand_slug: str, sightings: Sequence[AdSighting]) -> None:
+        """The item hashes the brand's ads were just stored from, for the next ``sight_ads``."""
+        for batch in batches([s.model_dump() for s in sightings], 10 * BATCH_SIZE):
+            await self._call_value("bp_remember_items", {"p_brand": brand_slug, "p_ads": Json(batch)})
 
     async def upsert_ads(
         self, brand_slug: str, ads: Sequence[AdRecord], run_id: str | None = None, *, scrape_id: int | None = None
