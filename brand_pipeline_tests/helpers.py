@@ -15,6 +15,7 @@ from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.runs import materialise_in_process
 from brand_pipeline.sample import read_manifest
 
 
@@ -48,15 +49,7 @@ def materialize_brand(
     # scrape's are): checks are exercised where a test asks for them.
     selection = dg.AssetSelection.assets(*plain)
     selection = selection | dg.AssetSelection.checks(*checks) if checks else selection.without_checks()
-    return dg.materialize(
-        assets,
-        selection=selection,
-        partition_key=slug,
-        instance=instance,
-        resources=resources,
-        raise_on_error=False,
-        tags=tags,
-    )
+    return materialise_in_process(assets, slug, instance=instance, resources=resources, tags=tags, selection=selection)
 
 
 def metadata_of(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:
