@@ -51,19 +51,7 @@ def materialise_partition(
     selection: list[Any],
     tags: dict[str, str] | None = None,
 ) -> PartitionRun:
-    with warnings.catch_warnings():
-        # One partition per run here: the batching policy of `scraped_ads` (for backfills) does not
-        # apply, and Dagster's notice that the selection mixes policies is noise on a terminal.
-        warnings.filterwarnings("ignore", message="Asset job .* materializes assets with varying BackfillPolicies")
-        result = dg.materialize(
-            selection,
-            partition_key=slug,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            tags=tags,
-            run_config=QUIET_RUN,
-        )
+    result = materialise_in_process(selection, slug, instance=instance, resources=resources, tags=tags)
     counts: dict[str, dict[str, Any]] = {}
     for key in {key for definition in selection for key in getattr(definition, "keys", ())}:
         name = key.to_user_string()
@@ -75,6 +63,35 @@ def materialise_partition(
             }
     failures = {event.step_key or "run": _failure_text(event) for event in result.get_step_failure_events()}
     return PartitionRun(slug=slug, run_id=result.run_id, success=result.success, asset_counts=counts, failures=failures)
+
+
+def materialise_in_process(
+    definitions: list[Any],
+    slug: str | None,
+    *,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    tags: dict[str, str] | None = None,
+    selection: dg.AssetSelection | None = None,
+    quiet: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """One in-process run of ``definitions`` (of ``selection`` among them, when given) for ``slug``:
+    quiet on the terminal unless asked (tests keep the step logs), and never raising, so what went
+    wrong is read from the result."""
+    with warnings.catch_warnings():
+        # One partition per run here: the batching policy of `scraped_ads` (for backfills) does not
+        # apply, and Dagster's notice that the selection mixes policies is noise on a terminal.
+        warnings.filterwarnings("ignore", message="Asset job .* materializes assets with varying BackfillPolicies")
+        return dg.materialize(
+            definitions,
+            selection=selection,
+            partition_key=slug,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            tags=tags,
+            run_config=QUIET_RUN if quiet else None,
+        )
 
 
 def _failure_text(event: dg.DagsterEvent) -> str:

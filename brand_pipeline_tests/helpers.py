@@ -1,8 +1,10 @@
-"""Small builders shared by tests: resources pointed at the test database, and a partition run."""
+"""Small builders shared by tests: resources pointed at the test database, a partition run, and
+the demo's summary table read back."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from brand_pipeline.resources.ad_library import AdLibraryResource
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import SupabaseResource
+from brand_pipeline.runs import materialise_in_process
 from brand_pipeline.sample import read_manifest
 
 
@@ -48,15 +51,19 @@ def materialize_brand(
     # scrape's are): checks are exercised where a test asks for them.
     selection = dg.AssetSelection.assets(*plain)
     selection = selection | dg.AssetSelection.checks(*checks) if checks else selection.without_checks()
-    return dg.materialize(
-        assets,
-        selection=selection,
-        partition_key=slug,
-        instance=instance,
-        resources=resources,
-        raise_on_error=False,
-        tags=tags,
+    return materialise_in_process(
+        assets, slug, instance=instance, resources=resources, tags=tags, selection=selection, quiet=False
     )
+
+
+def demo_summary_rows(output: str) -> dict[str, list[str]]:
+    """brand -> [ads, bad, videos, images, copy, new, personas, result] from the demo's summary table."""
+    rows = {}
+    for line in output.splitlines():
+        cells = line.split()
+        if len(cells) == 9 and re.fullmatch(r"[a-z0-9-]+", cells[0]) and cells[1].isdigit():
+            rows[cells[0]] = cells[1:]
+    return rows
 
 
 def metadata_of(result: dg.ExecuteInJobResult, asset: str) -> dict[str, Any]:

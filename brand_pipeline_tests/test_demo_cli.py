@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -14,22 +13,14 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
+from brand_pipeline_tests.helpers import demo_summary_rows
+
 CLI = [sys.executable, "-m", "brand_pipeline.cli"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(CLI + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
-def _rows(output: str) -> dict[str, list[str]]:
-    """brand -> [ads, bad, videos, images, copy, new, personas, result] from the summary table."""
-    rows = {}
-    for line in output.splitlines():
-        cells = line.split()
-        if len(cells) == 9 and re.fullmatch(r"[a-z0-9-]+", cells[0]) and cells[1].isdigit():
-            rows[cells[0]] = cells[1:]
-    return rows
 
 
 @pytest.fixture
@@ -51,7 +42,7 @@ def test_demo_runs_every_sample_brand_offline_and_a_second_run_repeats_no_work(
     finally:
         _cli(["db", "stop"], tmp_path, user_env)
 
-    rows_1, rows_2 = _rows(first.stdout), _rows(second.stdout)
+    rows_1, rows_2 = demo_summary_rows(first.stdout), demo_summary_rows(second.stdout)
     assert len(rows_1) == 3, first.stdout
     for brand, (ads, bad, videos, images, copy, new, personas, result) in rows_1.items():
         assert int(ads) > 0 and int(bad) > 0 and result == "ok"
@@ -100,7 +91,7 @@ def test_demo_and_commands_work_against_a_database_url(
     env = user_env | {"DATABASE_URL": database_url}
     demo = _cli(["demo"], tmp_path, env)
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert len(_rows(demo.stdout)) == 3
+    assert len(demo_summary_rows(demo.stdout)) == 3
     listed = _cli(["brands", "list"], tmp_path, env)
     assert listed.returncode == 0 and "lumen-hollow" in listed.stdout
     assert database_url.rsplit("@", 1)[0] not in demo.stdout + demo.stderr + listed.stdout
@@ -121,14 +112,15 @@ def test_demo_with_a_key_produces_personas_with_citations_for_every_brand(
         try:
             demo = _cli(["demo"], tmp_path, env)
             shown = {
-                slug: _cli(["personas", "show", slug, "--format", "json"], tmp_path, env) for slug in _rows(demo.stdout)
+                slug: _cli(["personas", "show", slug, "--format", "json"], tmp_path, env)
+                for slug in demo_summary_rows(demo.stdout)
             }
         finally:
             _cli(["db", "stop"], tmp_path, env)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "demo-key" not in demo.stdout + demo.stderr
     assert "Gemini:" in demo.stdout and "0 failed" in demo.stdout
-    rows = _rows(demo.stdout)
+    rows = demo_summary_rows(demo.stdout)
     assert len(rows) == 3
     for slug, row in rows.items():
         assert 3 <= int(row[6]) <= 6, f"{slug}: personas column is {row[6]}"

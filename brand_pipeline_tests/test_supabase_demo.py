@@ -4,12 +4,12 @@ gives the same totals as on the embedded default."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 from brand_pipeline_tests.fakes.postgrest import FakeSupabase
+from brand_pipeline_tests.helpers import demo_summary_rows
 from brand_pipeline_tests.stores import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,16 +20,6 @@ def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     env = env | {"PYTHONPATH": str(ROOT), "COLUMNS": "120"}  # this checkout's package
     command = [sys.executable, "-m", "brand_pipeline.cli", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-
-def _rows(output: str) -> dict[str, list[str]]:
-    """brand -> [ads, bad, videos, images, copy, new, personas, result] from the summary table."""
-    rows = {}
-    for line in output.splitlines():
-        cells = line.split()
-        if len(cells) == 9 and re.fullmatch(r"[a-z0-9-]+", cells[0]) and cells[1].isdigit():
-            rows[cells[0]] = cells[1:]
-    return rows
 
 
 def test_the_demo_on_supabase_gives_the_totals_of_the_embedded_default(
@@ -51,9 +41,9 @@ def test_the_demo_on_supabase_gives_the_totals_of_the_embedded_default(
 
     assert supabase_demo.returncode == 0, supabase_demo.stdout + supabase_demo.stderr
     assert embedded_demo.returncode == 0, embedded_demo.stdout + embedded_demo.stderr
-    rows = _rows(supabase_demo.stdout)
+    rows = demo_summary_rows(supabase_demo.stdout)
     assert len(rows) == 3 and all(row[-1] == "ok" for row in rows.values())
-    assert rows == _rows(embedded_demo.stdout)
+    assert rows == demo_summary_rows(embedded_demo.stdout)
     assert fake_supabase.service_key not in supabase_demo.stdout + supabase_demo.stderr
     assert not (tmp_path / "supabase-home" / "pgdata").exists(), "no embedded server on the Supabase configuration"
     assert fake_supabase.requests_to("POST", "/storage/v1/object/creatives"), "creatives went to Storage"

@@ -9,7 +9,7 @@ from brand_pipeline.analysis.semantic import Analyser
 from brand_pipeline.analysis.versions import analysis_version
 from brand_pipeline.assets.metadata import report_metadata
 from brand_pipeline.assets.scraped_ads import scraped_ads
-from brand_pipeline.domain.kinds import AnalysisKind
+from brand_pipeline.domain.kinds import AnalysisKind, CreativeKind
 from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.gemini import GeminiResource
@@ -48,9 +48,14 @@ async def _analysed_until_done(
     return dg.MaterializeResult(metadata=report_metadata(context, report.counts(), report.markdown()))
 
 
-def _analysis_asset(kind: AnalysisKind, description: str) -> Callable[..., dg.AssetsDefinition]:
-    """The decorator every analysis asset shares: partitioned, after the scrape, in the Gemini pool."""
-    return dg.asset(
+# One analysis, given its run's context, the model's settings, and the opened store and model.
+AnalysisStep = Callable[[dg.AssetExecutionContext, GeminiResource, Storage, Analyser], Awaitable[AnalysisReport]]
+
+
+def _analysis_asset(kind: AnalysisKind, description: str, analyse: AnalysisStep) -> dg.AssetsDefinition:
+    """An analysis asset: partitioned, after the scrape, in the Gemini pool; ``analyse`` is what it runs."""
+
+    @dg.asset(
         name=f"{kind}_analyses",
         description=description,
         partitions_def=brands_partitions,
@@ -60,73 +65,62 @@ def _analysis_asset(kind: AnalysisKind, description: str) -> Callable[..., dg.As
         pool=GEMINI_POOL,
         kinds={"gemini"},
     )
+    async def analyses(
+        context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
+    ) -> dg.MaterializeResult:
+        return await _analysed(
+            context, supabase, gemini, lambda storage, analyser: analyse(context, gemini, storage, analyser)
+        )
+
+    return analyses
 
 
-@_analysis_asset(
+def _creatives_of_kind(kind: CreativeKind) -> AnalysisStep:
+    """Video and image analyses differ only in the kind they hand ``analyse_creatives``."""
+
+    def analyse(
+        context: dg.AssetExecutionContext, gemini: GeminiResource, storage: Storage, analyser: Analyser
+    ) -> Awaitable[AnalysisReport]:
+        return analyse_creatives(
+            context.partition_key,
+            kind,
+            store=storage.store,
+            blobs=storage.blobs,
+            analyser=analyser,
+            run_id=context.run.run_id,
+            max_failed_share=gemini.max_failed_share,
+        )
+
+    return analyse
+
+
+def _copies(
+    context: dg.AssetExecutionContext, gemini: GeminiResource, storage: Storage, analyser: Analyser
+) -> Awaitable[AnalysisReport]:
+    return analyse_copies(
+        context.partition_key,
+        store=storage.store,
+        analyser=analyser,
+        run_id=context.run.run_id,
+        max_failed_share=gemini.max_failed_share,
+    )
+
+
+video_analyses = _analysis_asset(
     "video",
     "Every video of the brand's ads analysed under the current version: exact facts (duration, "
     "aspect ratio, fps, cuts, audio) and the model's reading (hook, scenes, transcript, CTA …).",
+    _creatives_of_kind("video"),
 )
-async def video_analyses(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
-) -> dg.MaterializeResult:
-    return await _analysed(
-        context,
-        supabase,
-        gemini,
-        lambda storage, analyser: analyse_creatives(
-            context.partition_key,
-            "video",
-            store=storage.store,
-            blobs=storage.blobs,
-            analyser=analyser,
-            run_id=context.run.run_id,
-            max_failed_share=gemini.max_failed_share,
-        ),
-    )
-
-
-@_analysis_asset(
+image_analyses = _analysis_asset(
     "image",
     "Every image of the brand's ads analysed under the current version: exact facts (size, aspect "
     "ratio, palette, brightness) and the model's reading (text, hooks, structure, persona signals …).",
+    _creatives_of_kind("image"),
 )
-async def image_analyses(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
-) -> dg.MaterializeResult:
-    return await _analysed(
-        context,
-        supabase,
-        gemini,
-        lambda storage, analyser: analyse_creatives(
-            context.partition_key,
-            "image",
-            store=storage.store,
-            blobs=storage.blobs,
-            analyser=analyser,
-            run_id=context.run.run_id,
-            max_failed_share=gemini.max_failed_share,
-        ),
-    )
-
-
-@_analysis_asset(
+copy_analyses = _analysis_asset(
     "copy",
     "Every distinct ad copy of the brand analysed once: hook, CTA, offers, numbers, emoji, and the "
     "model's reading (angle, pain points, desires, objections).",
+    _copies,
 )
-async def copy_analyses(
-    context: dg.AssetExecutionContext, supabase: SupabaseResource, gemini: GeminiResource
-) -> dg.MaterializeResult:
-    return await _analysed(
-        context,
-        supabase,
-        gemini,
-        lambda storage, analyser: analyse_copies(
-            context.partition_key,
-            store=storage.store,
-            analyser=analyser,
-            run_id=context.run.run_id,
-            max_failed_share=gemini.max_failed_share,
-        ),
-    )

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 import dagster as dg
 
 from brand_pipeline.assets.metadata import report_metadata
@@ -12,13 +15,13 @@ from brand_pipeline.resources.supabase import SupabaseResource
 REPORT_VERSION = "report-1"
 
 
-@dg.asset(
-    partitions_def=brands_partitions,
-    deps=[personas],
-    group_name="brand_research",
-    code_version=REPORT_VERSION,
-    kinds={"html"},
-)
+def _report_asset(**placement: Any) -> Callable[..., dg.AssetsDefinition]:
+    """The decorator both report assets share: research group, ``REPORT_VERSION``, HTML pages;
+    ``placement`` is what the asset reads and how it is partitioned."""
+    return dg.asset(group_name="brand_research", code_version=REPORT_VERSION, kinds={"html"}, **placement)
+
+
+@_report_asset(partitions_def=brands_partitions, deps=[personas])
 async def brand_report(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, reports: ReportsResource
 ) -> dg.MaterializeResult:
@@ -40,14 +43,11 @@ async def _reported(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
+@_report_asset(
     deps=[
         dg.AssetDep(scraped_ads, partition_mapping=dg.AllPartitionMapping()),
         dg.AssetDep(personas, partition_mapping=dg.AllPartitionMapping()),
-    ],  # fmt: skip
-    group_name="brand_research",
-    code_version=REPORT_VERSION,
-    kinds={"html"},
+    ],
 )
 async def brand_comparison(
     context: dg.AssetExecutionContext, supabase: SupabaseResource, reports: ReportsResource

@@ -45,17 +45,11 @@ _OPERATORS = {
 }
 _QUANTIFIABLE = {"eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch"}
 _TEXT_SEARCH = {
-    "fts": "to_tsquery",
-    "plfts": "plainto_tsquery",
-    "phfts": "phraseto_tsquery",
-    "wfts": "websearch_to_tsquery",
-}
+    "fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery",
+}  # fmt: skip
+# ``is.not_null`` is ``IS NOT NULL``: each value's SQL is the value itself, upper-cased.
 _IS_VALUES = {
-    "null": "IS NULL",
-    "not_null": "IS NOT NULL",
-    "true": "IS TRUE",
-    "false": "IS FALSE",
-    "unknown": "IS UNKNOWN",
+    value: "IS " + value.replace("_", " ").upper() for value in ("null", "not_null", "true", "false", "unknown")
 }
 _OPERATION = re.compile(r"^(?P<op>[a-z_]+)(?:\((?P<mod>[A-Za-z0-9_]+)\))?$")
 _CAST = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?$")

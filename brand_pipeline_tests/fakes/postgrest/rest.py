@@ -95,10 +95,8 @@ class RestService:
             )
         if request.method == "POST":
             return writes.insert(conn, request, table, preferences, shape)
-        if request.method == "PATCH":
-            return writes.update(conn, request, table, preferences, shape, safeupdate=self._safeupdate)
-        if request.method == "DELETE":
-            return writes.delete(conn, request, table, preferences, shape, safeupdate=self._safeupdate)
+        if request.method in ("PATCH", "DELETE"):
+            return writes.update_or_delete(conn, request, table, preferences, shape, safeupdate=self._safeupdate)
         raise PostgrestError(405, "PGRST117", f"Unsupported HTTP method: {request.method}")
 
 

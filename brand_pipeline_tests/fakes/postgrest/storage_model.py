@@ -113,15 +113,21 @@ class ListRequest(BaseModel):
     sort_by: dict[str, str] = Field(default_factory=lambda: {"column": "name", "order": "asc"}, alias="sortBy")
 
 
+@dataclass(kw_only=True)
+class _Timestamps:
+    """When a bucket or an object was created and last changed: now, unless given."""
+
+    created_at: dt.datetime = field(default_factory=now)
+    updated_at: dt.datetime = field(default_factory=now)
+
+
 @dataclass
-class Bucket:
+class Bucket(_Timestamps):
     id: str
     name: str
     public: bool = False
     file_size_limit: int | None = None
     allowed_mime_types: list[str] | None = None
-    created_at: dt.datetime = field(default_factory=now)
-    updated_at: dt.datetime = field(default_factory=now)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -148,7 +154,7 @@ class Bucket:
 
 
 @dataclass
-class StoredObject:
+class StoredObject(_Timestamps):
     id: str
     bucket_id: str
     name: str
@@ -158,8 +164,6 @@ class StoredObject:
     cache_control: str
     etag: str
     user_metadata: dict[str, Any] | None
-    created_at: dt.datetime = field(default_factory=now)
-    updated_at: dt.datetime = field(default_factory=now)
 
     def info(self) -> dict[str, Any]:
         """What ``GET /object/info/...`` answers."""

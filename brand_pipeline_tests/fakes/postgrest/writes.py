@@ -103,7 +103,7 @@ def _require_filters(request: RestRequest, verb: str, params: Params, safeupdate
     return sql.SQL(" AND ").join(conditions)
 
 
-def update(
+def update_or_delete(
     conn: psycopg.Connection,
     request: RestRequest,
     table: Table,
@@ -112,17 +112,30 @@ def update(
     *,
     safeupdate: bool,
 ) -> Reply:
+    """PATCH or DELETE on the rows the filters match (on every row only where pg-safeupdate is off)."""
+    params = Params()
+    if request.method == "DELETE":
+        where = _require_filters(request, "DELETE", params, safeupdate)
+        mutation = sql.SQL("DELETE FROM {} WHERE {}").format(table.identifier, where)
+    else:
+        mutation = _update(request, table, params, safeupdate)
+        if mutation is None:  # an empty object: nothing to set
+            return _mutation_reply(200 if preferences.representation else 204, "[]", 0, preferences, shape)
+    return _run_mutation(conn, mutation, 200, request, params, preferences, shape)
+
+
+def _update(request: RestRequest, table: Table, params: Params, safeupdate: bool) -> sql.Composable | None:
+    """The UPDATE a PATCH asks for, or None when its object sets nothing (checked, filters too)."""
     payload = request.json_body()
     if not isinstance(payload, dict):
         raise invalid_body()
     for column in payload:
         if column not in table.columns:
             raise column_not_found(table.name, column)
-    params = Params()
     where = _require_filters(request, "UPDATE", params, safeupdate)
     if not payload:
-        return _mutation_reply(200 if preferences.representation else 204, "[]", 0, preferences, shape)
-    mutation = sql.SQL(
+        return None
+    return sql.SQL(
         "UPDATE {table} SET ({columns}) = (SELECT {values} FROM jsonb_populate_record(NULL::{table}, {body}::jsonb) "
         "AS pgrst_body) WHERE {where}"
     ).format(
@@ -132,22 +145,6 @@ def update(
         body=params.bind(request.body.decode()),
         where=where,
     )
-    return _run_mutation(conn, mutation, 200, request, params, preferences, shape)
-
-
-def delete(
-    conn: psycopg.Connection,
-    request: RestRequest,
-    table: Table,
-    preferences: Preferences,
-    shape: ResponseShape,
-    *,
-    safeupdate: bool,
-) -> Reply:
-    params = Params()
-    where = _require_filters(request, "DELETE", params, safeupdate)
-    mutation = sql.SQL("DELETE FROM {} WHERE {}").format(table.identifier, where)
-    return _run_mutation(conn, mutation, 200, request, params, preferences, shape)
 
 
 def _run_mutation(
