@@ -23,19 +23,22 @@ BEGIN
     WITH given AS (
         SELECT x.* FROM jsonb_populate_recordset(NULL::bp_sighting_input, p_ads) WITH ORDINALITY AS x
     ), same AS (
-        -- Primary-key lookups whatever the statistics say (as in bp_upsert_ads).
+        -- Lookups by key whatever the statistics say: the ad's row of the brand, and a failed
+        -- media of it.
         SELECT g.ad_archive_id, g.ordinality, b.running
         FROM given g CROSS JOIN LATERAL (
             SELECT * FROM brand_ads ba WHERE ba.brand_slug = p_brand AND ba.ad_archive_id = g.ad_archive_id LIMIT 1
         ) b
+        LEFT JOIN LATERAL (
+            SELECT true AS failed FROM item_outcomes o
+            WHERE o.brand_slug = p_brand AND o.asset = 'scraped_ads' AND o.kind = 'media'
+              AND o.ad_archive_id = g.ad_archive_id
+            LIMIT 1
+        ) media ON true
         WHERE b.item_hash = g.item_hash AND b.no_longer_seen_at IS NULL
           AND b.last_scrape_id IS DISTINCT FROM p_scrape_id
           AND EXISTS (SELECT 1 FROM scrapes s WHERE s.id = b.last_scrape_id AND s.finished_at IS NOT NULL)
-          AND NOT EXISTS (
-              SELECT 1 FROM item_outcomes o
-              WHERE o.brand_slug = p_brand AND o.asset = 'scraped_ads' AND o.kind = 'media'
-                AND o.ad_archive_id = g.ad_archive_id
-          )
+          AND media.failed IS NULL
     ), sighted AS (
         -- An upsert that always finds its row: the update goes by the primary key.
         INSERT INTO brand_ads AS b (brand_slug, ad_archive_id, last_run_id, last_scrape_id, running)
