@@ -3,6 +3,7 @@ test, the generated sample set, and a guard that fails any test connecting beyon
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import ipaddress
 import os
@@ -100,23 +101,33 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
-def chromium(request: pytest.FixtureRequest) -> Path:
+def chromium(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Debian's chromium for the browser tests, installed with apt-get on first use when missing,
-    so the README's test command needs no set-up step of its own."""
-    if not CHROMIUM.exists():
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        say = reporter.write_line if reporter else print
-        say(f"{CHROMIUM} is missing: installing Debian's chromium (apt-get install -y chromium) …")
-        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-            try:
-                done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-            except (OSError, subprocess.TimeoutExpired) as error:
-                pytest.fail(f"could not run {' '.join(command)}: {error}; install chromium yourself", pytrace=False)
-            if done.returncode != 0:
-                tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-                pytest.fail(f"{' '.join(command)} failed ({'; '.join(tail)}); install chromium yourself", pytrace=False)
+    so the README's test command needs no set-up step of its own. Test workers (pytest-xdist)
+    take turns: the first installs it, the others find it there."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    # The folder above this worker's basetemp is shared by every worker of the session.
+    with open(tmp_path_factory.getbasetemp().parent / "chromium-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not CHROMIUM.exists():
+            _install_chromium(request)
     return CHROMIUM
+
+
+def _install_chromium(request: pytest.FixtureRequest) -> None:
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter else print
+    say(f"{CHROMIUM} is missing: installing Debian's chromium (apt-get install -y chromium) …")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            pytest.fail(f"could not run {' '.join(command)}: {error}; install chromium yourself", pytrace=False)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            pytest.fail(f"{' '.join(command)} failed ({'; '.join(tail)}); install chromium yourself", pytrace=False)
 
 
 @pytest.fixture
