@@ -17,13 +17,13 @@ import os
 import dagster as dg
 from pydantic import BaseModel, Field
 
-from brand_pipeline.assets import BRAND_ASSETS, DEFAULT_SCRAPE_BATCH_SIZE, brand_comparison, scraped_ads
+from brand_pipeline.assets import BRAND_ASSETS, brand_comparison, scraped_ads
 from brand_pipeline.checks import ALL_CHECKS
 from brand_pipeline.resources.ad_library import AdLibraryResource, ApifyConfig, MetaConfig
 from brand_pipeline.resources.gemini import GeminiResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import KEY_ENV, URL_ENV, SupabaseResource, supabase_setting_errors
-from brand_pipeline.schedules import daily_scrape_schedule, scrape_job
+from brand_pipeline.schedules import DAILY_SCRAPE_BATCH_SIZE, daily_scrape_schedule, scrape_job
 from brand_pipeline.sensors import brands_sensor, new_ads_sensor
 from brand_pipeline.settings import SettingError, pipeline_home, settings_from_env
 
@@ -37,14 +37,28 @@ _SUPABASE_NOT_FROM_ENV = _NOT_FROM_ENV | {"supabase_url", "blob_dir", "max_conne
 
 class ScrapeBatching(BaseModel):
     scrape_batch_size: int = Field(
-        default=DEFAULT_SCRAPE_BATCH_SIZE, ge=1, le=1000, description="Brands per `scraped_ads` run in a backfill."
+        default=DAILY_SCRAPE_BATCH_SIZE, ge=1, le=1000, description="Brands per `scraped_ads` run of the daily scrape."
+    )
+    # Off by default: Dagster runs a backfill that mixes a batched scrape with the per-brand assets
+    # as one scrape run followed by the per-brand runs one after another.
+    batch_scrape_backfills: bool = Field(
+        default=False, description="Backfills of `scraped_ads` alone run in batches of scrape_batch_size too."
     )
 
 
 def scrape_batching_from_env() -> tuple[ScrapeBatching, list[SettingError]]:
-    """``BRAND_PIPELINE_SCRAPE_BATCH_SIZE``; a refused value keeps the default (and is reported)."""
+    """``BRAND_PIPELINE_SCRAPE_BATCH_SIZE`` and ``BRAND_PIPELINE_BATCH_SCRAPE_BACKFILLS``; a refused
+    value keeps the default (and is reported)."""
     values, errors = settings_from_env(ScrapeBatching, "BRAND_PIPELINE_")
     return ScrapeBatching(**values), errors
+
+
+def scrape_asset(batching: ScrapeBatching) -> dg.AssetsDefinition:
+    """``scraped_ads`` as deployed: with a backfill policy of batches only when asked for. The daily
+    scrape's runs over ranges of brands need none (a policy only tells backfills how to split)."""
+    if batching.batch_scrape_backfills and batching.scrape_batch_size > 1:
+        return scraped_ads.with_attributes(backfill_policy=dg.BackfillPolicy.multi_run(batching.scrape_batch_size))
+    return scraped_ads
 
 
 def _secret(variable: str) -> dg.EnvVar | None:
@@ -102,16 +116,11 @@ def resources_from_env(*, strict: bool = False) -> dict[str, dg.ConfigurableReso
     }
 
 
-_batch_size = scrape_batching_from_env()[0].scrape_batch_size
-# A backfill (from the UI, or the daily schedule's batches) scrapes this many brands per run: one
-# process, one store pool and one event loop for the batch, each brand still its own partition.
-# With 1 (the default) the scrape keeps no policy, like every other brand asset, so a mixed backfill
-# runs one brand per run as before.
-_batched_scrape = (
-    scraped_ads.with_attributes(backfill_policy=dg.BackfillPolicy.multi_run(_batch_size))
-    if _batch_size > 1
-    else scraped_ads
-)
+# The daily scrape runs this many brands per run: one process, one store pool and one event loop
+# for the batch, each brand still its own partition.
+_batching = scrape_batching_from_env()[0]
+_batch_size = _batching.scrape_batch_size
+_batched_scrape = scrape_asset(_batching)
 
 defs = dg.Definitions(
     assets=[_batched_scrape, *(a for a in BRAND_ASSETS if a is not scraped_ads), brand_comparison],

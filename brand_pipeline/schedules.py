@@ -2,17 +2,21 @@
 
 import dagster as dg
 
-from brand_pipeline.assets import DEFAULT_SCRAPE_BATCH_SIZE, scraped_ads
+from brand_pipeline.assets import scraped_ads
 from brand_pipeline.partitions import brands_partitions
 
 scrape_job = dg.define_asset_job("scrape_all_brands", selection=[scraped_ads])
+
+# Brands per run of the daily scrape (BRAND_PIPELINE_SCRAPE_BATCH_SIZE): one process, one store
+# pool and one event loop for a hundred brands instead of a process each.
+DAILY_SCRAPE_BATCH_SIZE = 100
 
 # The tags Dagster itself puts on a run over a range of partitions (as a backfill launches it).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def daily_scrape_schedule(batch_size: int = DEFAULT_SCRAPE_BATCH_SIZE) -> dg.ScheduleDefinition:
+def daily_scrape_schedule(batch_size: int = DAILY_SCRAPE_BATCH_SIZE) -> dg.ScheduleDefinition:
     """The daily scrape, ``batch_size`` brands per run."""
 
     @dg.schedule(name="daily_scrape", cron_schedule="0 5 * * *", job=scrape_job, execution_timezone="UTC")

@@ -148,13 +148,39 @@ def test_the_daily_schedule_asks_for_batches_of_consecutive_brands(instance: dg.
 
 
 def test_the_batch_size_comes_from_the_environment_and_a_bad_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from brand_pipeline.assets import DEFAULT_SCRAPE_BATCH_SIZE
     from brand_pipeline.definitions import scrape_batching_from_env
+    from brand_pipeline.schedules import DAILY_SCRAPE_BATCH_SIZE
 
     monkeypatch.setenv("BRAND_PIPELINE_SCRAPE_BATCH_SIZE", "7")
     assert scrape_batching_from_env() == (scrape_batching_from_env()[0], [])
     assert scrape_batching_from_env()[0].scrape_batch_size == 7
     monkeypatch.setenv("BRAND_PIPELINE_SCRAPE_BATCH_SIZE", "0")
     batching, [error] = scrape_batching_from_env()
-    assert batching.scrape_batch_size == DEFAULT_SCRAPE_BATCH_SIZE
+    assert batching.scrape_batch_size == DAILY_SCRAPE_BATCH_SIZE == 100
     assert "BRAND_PIPELINE_SCRAPE_BATCH_SIZE='0' is not accepted" in str(error)
+
+
+def test_backfills_batch_the_scrape_only_when_asked_the_daily_scrape_always_does(
+    monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
+) -> None:
+    from datetime import datetime
+
+    from brand_pipeline.definitions import ScrapeBatching, scrape_asset, scrape_batching_from_env
+    from brand_pipeline.schedules import daily_scrape_schedule
+
+    assert scrape_asset(ScrapeBatching()).backfill_policy is None, "a UI backfill runs one brand per run"
+    batched = scrape_asset(ScrapeBatching(batch_scrape_backfills=True))
+    assert batched.backfill_policy == dg.BackfillPolicy.multi_run(100)
+    monkeypatch.setenv("BRAND_PIPELINE_BATCH_SCRAPE_BACKFILLS", "ture")
+    batching, [error] = scrape_batching_from_env()
+    assert not batching.batch_scrape_backfills and "BRAND_PIPELINE_BATCH_SCRAPE_BACKFILLS='ture'" in str(error)
+
+    brands = [f"brand-{n:03d}" for n in range(250)]
+    instance.add_dynamic_partitions("brands", brands)
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 2, 5))
+    requests = daily_scrape_schedule()(context)
+    assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests[:2]] == [
+        ("brand-000", "brand-099"),
+        ("brand-100", "brand-199"),
+    ]
+    assert len(requests) == 3 and requests[2].tags[RANGE_END] == "brand-249"

@@ -11,7 +11,7 @@ from brand_pipeline.assets.analyses import copy_analyses, image_analyses, video_
 from brand_pipeline.assets.check_metadata import check_metadata
 from brand_pipeline.assets.personas import personas
 from brand_pipeline.assets.reports import brand_comparison, brand_report
-from brand_pipeline.assets.scraped_ads import DEFAULT_SCRAPE_BATCH_SIZE, scraped_ads
+from brand_pipeline.assets.scraped_ads import scraped_ads
 
 ALL_ASSETS = [scraped_ads, video_analyses, image_analyses, copy_analyses, personas]
 ANALYSIS_AND_PERSONAS = [video_analyses, image_analyses, copy_analyses, personas]
@@ -19,7 +19,6 @@ BRAND_ASSETS = [*ALL_ASSETS, brand_report]  # everything a brand's partition hol
 
 __all__ = [
     "ALL_ASSETS",
-    "DEFAULT_SCRAPE_BATCH_SIZE",
     "ANALYSIS_AND_PERSONAS",
     "BRAND_ASSETS",
     "brand_comparison",

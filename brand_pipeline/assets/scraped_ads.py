@@ -14,12 +14,6 @@ from brand_pipeline.sources.base import PaidRun, SourceError
 from brand_pipeline.sources.scrape import scrape_brand
 
 SCRAPE_VERSION = "scrape-2"
-# Brands per run when a backfill (or the daily schedule) scrapes many: one process, one store
-# pool, one event loop for the whole batch. Set with BRAND_PIPELINE_SCRAPE_BATCH_SIZE.
-# One brand per run unless BRAND_PIPELINE_SCRAPE_BATCH_SIZE says otherwise: with a batched scrape,
-# Dagster runs a backfill that mixes it with the per-brand assets as one scrape run followed by
-# per-brand runs one after another, so batching is for scrape-only backfills and the daily scrape.
-DEFAULT_SCRAPE_BATCH_SIZE = 1
 
 _DESCRIPTION = """Every ad the brand runs, each creative downloaded once and stored by its sha256, and what
 started, stopped or kept running since the previous scrape.
