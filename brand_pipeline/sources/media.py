@@ -3,8 +3,8 @@
 Media arrive as signed CDN URLs (downloaded over HTTPS) or, for file exports, as paths relative
 to the export. Either way the bytes are streamed to a staging file with a size cap, hashed on the
 way, then checked by their magic bytes (a CDN's HTML error page served as ``video/mp4`` is not a
-video) and for being whole (``media_checks``). Creating, hashing and writing the staging file
-run in worker threads, so the event loop only moves bytes off sockets. Every refusal is a
+video) and for being whole (``media_checks``). Creating, hashing, writing and checking the staging
+file run in worker threads, so the event loop only moves bytes off sockets. Every refusal is a
 ``MediaError`` whose ``status`` says what the next run can do about it: ``expired`` needs a
 re-scrape, ``refused`` never succeeds as is.
 
@@ -21,7 +21,7 @@ import ipaddress
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +70,16 @@ class MediaPolicy(BaseModel):
 
 
 @dataclass(frozen=True)
+class _Staged:
+    """A staging file written, hashed and checked."""
+
+    sha256: str
+    size_bytes: int
+    mime_type: str
+    extension: str
+
+
+@dataclass(frozen=True)
 class FetchedMedia:
     path: Path  # staging file; the caller moves it into the blob store
     sha256: str
@@ -106,23 +116,30 @@ class MediaFetcher:
         self.resolve = resolve
         self.file_work = file_work
 
-    async def fetch(self, ref: MediaRef) -> FetchedMedia:
+    async def fetch(self, ref: MediaRef, *, received: Callable[[], Awaitable[None]] | None = None) -> FetchedMedia:
+        """The verified staging file of ``ref``. ``received``, if given, is awaited once every byte
+        has arrived and before the last write and the check: off the network, so a caller that
+        limits downloads in flight can let the next one start there."""
         scheme = urlsplit(ref.url).scheme.lower()
         # Named here, created (exclusively, 0600, as mkstemp would) in a worker thread when the
         # first byte arrives; the name is known up front so a failed fetch can always remove it.
         staging = self.staging_dir / f"{uuid.uuid4().hex}.part"
+        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
         try:
-            if scheme in ("http", "https"):
-                digest, size = await self._download(ref.url, staging)
-            elif scheme in ("", "file"):
-                digest, size = await self._off_loop(self._copy_local, ref.url, staging)
-            else:
-                raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
-            mime, extension = await self._off_loop(inspect_media, staging, ref.kind)
+            with writer:
+                if scheme in ("http", "https"):
+                    last_chunk = await self._download(ref.url, writer)
+                elif scheme in ("", "file"):
+                    last_chunk = await self._off_loop(self._copy_local, ref.url, writer)
+                else:
+                    raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
+                if received is not None:
+                    await received()
+                staged = await self._off_loop(writer.finish, last_chunk, ref.kind)
         except BaseException:
             staging.unlink(missing_ok=True)
             raise
-        return FetchedMedia(staging, digest, size, ref.kind, mime, extension)
+        return FetchedMedia(staging, staged.sha256, staged.size_bytes, ref.kind, staged.mime_type, staged.extension)
 
     async def _off_loop(self, work: Callable[..., _T], *args: object) -> _T:
         """``work(*args)`` in a worker thread. Cancelled meanwhile (a deadline, a stopped run), it is
@@ -138,7 +155,7 @@ class MediaFetcher:
 
     # -- local files (file exports) -------------------------------------------------------------
 
-    def _copy_local(self, url: str, staging: Path) -> tuple[str, int]:
+    def _copy_local(self, url: str, writer: _CappedHashingWriter) -> bytes:
         if self.base_dir is None:
             raise MediaError("refused", "local media paths are only allowed for file exports")
         relative = unquote(urlsplit(url).path) if url.startswith("file:") else url
@@ -147,17 +164,16 @@ class MediaFetcher:
             raise MediaError("refused", f"media path {url!r} points outside the export folder")
         if not source.is_file():
             raise MediaError("unavailable", f"media file {relative!r} does not exist next to the export")
-        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
-        with source.open("rb") as reader, writer:
-            writer.create()
+        with source.open("rb") as reader:
             while chunk := reader.read(_CHUNK):
                 writer.admit(chunk)
                 writer.write(chunk)
-        return writer.sha256, writer.size
+        return b""  # nothing held back: every chunk is written
 
     # -- downloads ------------------------------------------------------------------------------
 
-    async def _download(self, url: str, staging: Path) -> tuple[str, int]:
+    async def _download(self, url: str, writer: _CappedHashingWriter) -> bytes:
+        """Every chunk of ``url`` but the last written to ``writer``; returns the last."""
         if self.http is None:
             raise MediaError("refused", "this source does not download media over HTTP")
         _refuse_if_signature_expired(url)
@@ -171,28 +187,30 @@ class MediaFetcher:
                                 url = urljoin(url, response.headers.get("location", ""))
                                 continue
                             _raise_for_status(response)
-                            return await self._stream_to(response, staging)
+                            return await self._stream_to(response, writer)
                 raise MediaError("refused", f"more than {_MAX_REDIRECTS} redirects")
         except TimeoutError:
             raise MediaError("unavailable", f"download took longer than {self.policy.timeout_s:g} s") from None
         except httpx.HTTPError as error:
             raise MediaError("unavailable", f"download failed: {type(error).__name__}: {error}") from None
 
-    async def _stream_to(self, response: httpx.Response, staging: Path) -> tuple[str, int]:
+    async def _stream_to(self, response: httpx.Response, writer: _CappedHashingWriter) -> bytes:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
             raise MediaError(
                 "too_large", f"the server announced {declared} bytes, over the cap of {self.policy.max_bytes}"
             )
-        # The loop only receives chunks and checks the cap; hashing and writing, the CPU and disk
-        # part, happen in a worker thread, one chunk at a time (never more than one in memory).
-        writer = _CappedHashingWriter(staging, self.policy.max_bytes)
-        with writer:
-            await self._off_loop(writer.create)
-            async for chunk in response.aiter_bytes(_CHUNK):
-                writer.admit(chunk)
-                await self._off_loop(writer.write, chunk)
-        return writer.sha256, writer.size
+        # The loop only receives chunks and checks the cap; creating, hashing, writing and checking
+        # the file, the CPU and disk part, happen in a worker thread. Each chunk is written once the
+        # next one has arrived, so the last one goes with the check: a creative that fits in one
+        # chunk (most images) costs one trip to a thread, not three. At most two chunks in memory.
+        held = b""
+        async for chunk in response.aiter_bytes(_CHUNK):
+            writer.admit(chunk)
+            if held:
+                await self._off_loop(writer.write, held)
+            held = chunk
+        return held
 
     async def _check_destination(self, url: str) -> Pin:
         """The addresses this hop may connect to: resolved once, here, and every one checked."""
@@ -246,7 +264,7 @@ def _is_public(address: str) -> bool:
 class _CappedHashingWriter:
     """Writes a staging file while hashing it, and stops at the size cap (mid-stream if need be).
 
-    ``create`` and ``write`` block (disk, hashing): downloads run them in a worker thread.
+    ``write`` and ``finish`` block (disk, hashing, the check): downloads run them in a worker thread.
     ``admit`` only counts, so the cap is enforced before a chunk over it is written.
     """
 
@@ -257,20 +275,25 @@ class _CappedHashingWriter:
         self._max_bytes = max_bytes
         self.size = 0
 
-    def create(self) -> None:
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._file = os.fdopen(descriptor, "wb", buffering=0)  # unbuffered: closing never writes
-
     def admit(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
             raise MediaError("too_large", f"the media is larger than the cap of {self._max_bytes} bytes")
 
     def write(self, chunk: bytes) -> None:
+        """Append an admitted chunk; the first write creates the file (exclusively, 0600)."""
         if self._file is None:
-            raise RuntimeError("create() the staging file before writing to it")
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._file = os.fdopen(descriptor, "wb", buffering=0)  # unbuffered: closing never writes
         self._digest.update(chunk)
         self._file.write(chunk)
+
+    def finish(self, last_chunk: bytes, kind: CreativeKind) -> _Staged:
+        """Write the last admitted chunk, close the file and check it is a whole ``kind``."""
+        self.write(last_chunk)
+        self.__exit__()
+        mime, extension = inspect_media(self.path, kind)
+        return _Staged(self.sha256, self.size, mime, extension)
 
     @property
     def sha256(self) -> str:
@@ -282,6 +305,7 @@ class _CappedHashingWriter:
     def __exit__(self, *exc: object) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = None
 
 
 def _refuse_if_signature_expired(url: str) -> None:
