@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
+from brand_pipeline.sources.loop_network import connect_to_address
+
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 """``(host, port) -> addresses``; raises ``OSError`` when the name does not resolve."""
 
@@ -62,10 +64,13 @@ def pinned(pin: Pin) -> Iterator[None]:
 
 
 class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the pinned address for the host asked for; refuses (never resolves) otherwise."""
+    """Connects to the pinned address for the host asked for; refuses (never resolves) otherwise.
+
+    The connection itself is ``loop_network``'s, or ``network``'s when one is given (tests route
+    "public" addresses to a local server that way)."""
 
     def __init__(self, network: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._network = network or httpcore.AnyIOBackend()
+        self._network = network
 
     async def connect_tcp(
         self,
@@ -81,6 +86,10 @@ class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
         failure: Exception = httpcore.ConnectError(f"no address pinned for {host}:{port}")
         for address in pin.addresses:
             try:
+                if self._network is None:
+                    return await connect_to_address(
+                        address, port, timeout=timeout, options=socket_options or (), local_address=local_address
+                    )
                 return await self._network.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
@@ -94,7 +103,7 @@ class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError("unix sockets are not a pinned destination")
 
     async def sleep(self, seconds: float) -> None:
-        await self._network.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
 # Most specific first: httpcore's errors as the httpx ones callers catch (same names, same meaning).
@@ -197,8 +206,9 @@ def pinned_client(
     """A client that connects only to pinned addresses; open it with ``async with``.
 
     ``ssl_context`` defaults to httpx's (certifi, ``SSL_CERT_FILE``); ``network`` is the backend
-    that really connects (default: httpcore's anyio backend). Environment proxies are ignored on
-    purpose: a proxy would resolve the name itself, reopening the window pinning closes.
+    that really connects (default: ``loop_network``'s, on asyncio's own transports). Environment
+    proxies are ignored on purpose: a proxy would resolve the name itself, reopening the window
+    pinning closes.
     """
     transport = PinnedTransport(ssl_context=ssl_context or httpx.create_ssl_context(), network=network)
     return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)

@@ -3,7 +3,8 @@
 Routes are registered per test: ``cdn.serve(path, body, content_type=...)``; plus built-in faults:
 ``/expired`` (403 as Meta's CDN answers a signed URL past its expiry), ``/gone`` (404),
 ``/huge`` (an endless chunked stream with no Content-Length), ``/drip`` (a byte every 0.2 s),
-``/redirect?to=<url>`` (302 to any URL, e.g. into a private address).
+``/redirect?to=<url>`` (302 to any URL, e.g. into a private address), ``/hang-up`` (a reply,
+then the connection closed without a word, as an edge whose keep-alive timer ran out).
 
 It records what reached it: ``connections`` (one per accepted TCP connection), ``requests`` (the
 request targets) and ``request_headers`` (each request's headers). With ``tls=`` a server
@@ -50,6 +51,9 @@ class _CDNHandler(FakeHTTPHandler):
             self.send_header("Location", parse_qs(parts.query)["to"][0])
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif parts.path == "/hang-up":
+            self.send_body(200, b"bye", "text/plain")
+            self.close_connection = True  # no "Connection: close": the client finds out when it looks
         elif parts.path == "/huge":
             self._stream(chunk=b"\0" * 65536, pause=0.0)
         elif parts.path == "/drip":
