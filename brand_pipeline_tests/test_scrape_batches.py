@@ -3,6 +3,8 @@ materialisation, metadata and checks, and a brand that fails fails only itself."
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from brand_pipeline.assets import scraped_ads
 from brand_pipeline.sample import read_manifest
 from brand_pipeline_tests.helpers import register_sample_brands, resources_for
+from brand_pipeline_tests.stores import StoreRunner
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 CHECKS = {"creatives_have_their_files", "ads_with_media_have_creatives"}
@@ -117,6 +120,52 @@ def test_a_failing_brand_fails_only_its_own_partition(
     assert _failed_partitions(instance) == {broken}
 
 
+_WHERE = "BRAND_PIPELINE_TEST_BATCH_WHERE"
+
+
+def batch_job() -> dg.JobDefinition:
+    """The scrape as a job Dagster can load again by reference, as a re-execution does, over the
+    database and export folder the test names in the environment."""
+    where = json.loads(os.environ[_WHERE])
+    resources = resources_for(where["database_url"], Path(where["home"]), Path(where["export"]))
+    job = dg.define_asset_job("scrape_batch", selection=[scraped_ads], executor_def=dg.in_process_executor)
+    return dg.Definitions(assets=[scraped_ads], jobs=[job], resources=resources).resolve_job_def("scrape_batch")
+
+
+def test_re_executing_a_failed_batch_from_failure_scrapes_only_the_brand_that_failed(
+    database_url: str, tmp_path: Path, sample_dir: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export, home = tmp_path / "export", tmp_path / "home"
+    shutil.copytree(sample_dir, export)
+    slugs = register_sample_brands(resources_for(database_url, home, export), export, instance)
+    broken = export / read_manifest(export).brand(slugs[1]).export
+    exported = broken.read_bytes()
+    broken.unlink()  # its source has nothing to give
+    monkeypatch.setenv(_WHERE, json.dumps({"database_url": database_url, "home": str(home), "export": str(export)}))
+    job, tags = dg.reconstructable(batch_job), {RANGE_START: slugs[0], RANGE_END: slugs[-1]}
+    with dg.execute_job(job, instance, tags=tags) as first:
+        assert not first.success
+    broken.write_bytes(exported)  # the cause fixed
+
+    options = dg.ReexecutionOptions.from_failure(first.run_id, instance)
+    with dg.execute_job(job, instance, tags=tags, reexecution_options=options) as again:
+        assert again.success
+        materialised = {m.partition for m in again.asset_materializations_for_node("scraped_ads")}
+        left_alone = {o.partition: o.metadata for o in again.asset_observations_for_node("scraped_ads")}
+        checked = {e.partition for e in again.get_asset_check_evaluations()}
+    assert materialised == checked == {slugs[1]}
+    assert {slug: metadata["scraped_by_run"].value for slug, metadata in left_alone.items()} == {
+        slugs[0]: first.run_id,
+        slugs[2]: first.run_id,
+    }, "the re-execution records which run scraped the brands it left alone"
+    scrapes = StoreRunner("postgres", database_url, None).sql("SELECT run_id, brand_slug FROM scrapes ORDER BY id")
+    assert [slug for run, slug in scrapes if run == first.run_id] == slugs, "the first run tried them all"
+    assert [slug for run, slug in scrapes if run == again.run_id] == [slugs[1]], "the re-execution, the failed one"
+    # Dagster's view: every brand materialised once, none failed any more.
+    assert instance.get_materialized_partitions(scraped_ads.key) == set(slugs)
+    assert _failed_partitions(instance) == set()
+
+
 def _failed_partitions(instance: dg.DagsterInstance) -> set[str]:
     """The partitions the UI shows as failed (Dagster's asset status cache, as the UI reads it)."""
     from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
@@ -184,3 +233,35 @@ def test_backfills_batch_the_scrape_only_when_asked_the_daily_scrape_always_does
         ("brand-100", "brand-199"),
     ]
     assert len(requests) == 3 and requests[2].tags[RANGE_END] == "brand-249"
+
+
+_PARTS = dg.StaticPartitionsDefinition(["a", "b", "c"])
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("batch_of_three", skippable=True)],
+    check_specs=[dg.AssetCheckSpec("whole", asset="batch_of_three", blocking=True)],
+    partitions_def=_PARTS,
+)
+def _batch_of_three():
+    """A batch run whose "a" is done, whose "b" was materialised but failed its blocking check,
+    and whose "c" failed."""
+    key = dg.AssetKey("batch_of_three")
+    yield dg.AssetMaterialization(key, partition="a")
+    yield dg.AssetMaterialization(key, partition="b")
+    yield dg.AssetCheckEvaluation(asset_key=key, check_name="whole", passed=False, partition="b", blocking=True)
+    raise dg.Failure("c failed")
+
+
+def test_a_re_execution_leaves_alone_only_what_its_lineage_materialised_with_no_check_failed(
+    instance: dg.DagsterInstance,
+) -> None:
+    from brand_pipeline.assets.reexecution import finished_in_lineage
+
+    first = dg.materialize(
+        [_batch_of_three], instance=instance, tags={RANGE_START: "a", RANGE_END: "c"}, raise_on_error=False
+    )
+    key, brands = dg.AssetKey("batch_of_three"), ["a", "b", "c"]
+    reexecution = dg.DagsterRun(job_name="j", run_id="later", parent_run_id=first.run_id, root_run_id=first.run_id)
+    assert finished_in_lineage(instance, reexecution, key, brands) == {"a": first.run_id}
+    assert finished_in_lineage(instance, dg.DagsterRun(job_name="j", run_id="new"), key, brands) == {}, "a new run"

@@ -2,6 +2,7 @@ import dagster as dg
 
 from brand_pipeline.assets.batch_events import brand_check_evaluation, brand_materialization, latest_materialization
 from brand_pipeline.assets.metadata import report_metadata
+from brand_pipeline.assets.reexecution import finished_in_lineage
 from brand_pipeline.assets.scrape_checks import SCRAPE_CHECK_SPECS, SCRAPED_ADS, CheckOutcome, run_scrape_checks
 from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
@@ -58,7 +59,9 @@ async def scraped_ads(
 ):  # no return annotation: Dagster would read an async generator's as its outputs' types
     """Scrape the run's brand, or each brand of its partition range, on one store session."""
     batched = context.has_partition_key_range
-    events, failures = await until_stop_signal(_scrape_run(context, supabase, ad_library, reports, batched=batched))
+    events, failures, skipped = await until_stop_signal(
+        _scrape_run(context, supabase, ad_library, reports, batched=batched)
+    )
     for event in events:
         if isinstance(event, _ChecksAfterMaterialization):
             # Resolved only now: the brand's materialisation yielded before is stored.
@@ -67,12 +70,18 @@ async def scraped_ads(
         else:
             yield event
     if failures:
-        raise dg.Failure(
-            description=f"{len(failures)} of {len(context.partition_keys)} brands failed: "
-            + "; ".join(str(f) for f in failures),
-            metadata={"failed_brands": [f.brand_slug for f in failures]}
-            | (failures[0].metadata if len(failures) == 1 else {}),
-        )
+        raise _batch_failure(len(context.partition_keys) - len(skipped), failures, skipped)
+
+
+def _batch_failure(scraped: int, failures: list[BrandFailed], skipped: dict[str, str]) -> dg.Failure:
+    """The step's failure, naming the brands that failed (and those a re-execution left alone)."""
+    left_alone = f" ({len(skipped)} more were scraped by an earlier run of this run's lineage)" if skipped else ""
+    return dg.Failure(
+        description=f"{len(failures)} of {scraped} brands failed{left_alone}: " + "; ".join(str(f) for f in failures),
+        metadata={"failed_brands": [f.brand_slug for f in failures]}
+        | ({"skipped_brands": sorted(skipped)} if skipped else {})
+        | (failures[0].metadata if len(failures) == 1 else {}),
+    )
 
 
 async def _scrape_run(
@@ -82,14 +91,22 @@ async def _scrape_run(
     reports: ReportsResource,
     *,
     batched: bool,
-) -> tuple[list[object], list[BrandFailed]]:
-    """Every brand's events, and the brands that failed (raised at once outside a batch)."""
+) -> tuple[list[object], list[BrandFailed], dict[str, str]]:
+    """Every brand's events, the brands that failed (raised at once outside a batch), and those a
+    re-execution skips (brand -> the earlier run of its lineage that scraped it)."""
     scrape = SCRAPED_ADS in context.selected_asset_keys
     checks = {key.name for key in context.selected_asset_check_keys}
-    events: list[object] = []
+    skipped: dict[str, str] = {}
+    if scrape and batched:  # a one-brand run that failed has nothing finished to leave alone
+        skipped = finished_in_lineage(context.instance, context.run, SCRAPED_ADS, context.partition_keys)
+    if skipped:
+        context.log.info(
+            f"re-execution: skipping {len(skipped)} brands an earlier run of it scraped: {sorted(skipped)}"
+        )
+    events: list[object] = [_already_scraped(slug, run_id) for slug, run_id in skipped.items()]
     failures: list[BrandFailed] = []
     async with supabase.open() as storage:
-        for slug in context.partition_keys:
+        for slug in (slug for slug in context.partition_keys if slug not in skipped):
             try:
                 metadata = await _scrape_one(context, storage, ad_library, reports, slug) if scrape else None
             except BrandFailed as failure:
@@ -106,7 +123,19 @@ async def _scrape_run(
                 events.extend(make(context, slug, metadata, outcomes))
                 continue
             context.log.error(f"scraping {failures[-1]} — the batch goes on without it")
-    return events, failures
+    return events, failures, skipped
+
+
+def _already_scraped(slug: str, run_id: str) -> dg.AssetObservation:
+    """What a re-execution records for a brand it leaves alone: which run of its lineage scraped it."""
+    return dg.AssetObservation(
+        asset_key=SCRAPED_ADS,
+        partition=slug,
+        metadata={
+            "skipped": "scraped by an earlier run of this re-execution's lineage",
+            "scraped_by_run": dg.MetadataValue.dagster_run(run_id),
+        },
+    )
 
 
 def _single_events(
