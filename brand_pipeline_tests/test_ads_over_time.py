@@ -265,4 +265,5 @@ def test_an_items_hash_ignores_signatures_and_key_order_but_not_what_the_parser_
     assert item_sighting(with_link) != item_sighting(other_link)
     assert item_sighting(item | {"scraped_at": "2026-12-02T04:00:00Z"}) == sighting
     assert item_sighting(item | {"is_active": False}) != sighting
-    assert [item_sighting(bad) for bad in ({"snapshot": {}}, {"ad_archive_id": " "}, ["7"])] == [None, None, None]
+    not_plainly_an_ad = ({"snapshot": {}}, {"ad_archive_id": " "}, ["7"], ad("7") | {"snapshot": {"n": 2**70}})
+    assert [item_sighting(odd) for odd in not_plainly_an_ad] == [None] * 4, "parsed in full, every time"
