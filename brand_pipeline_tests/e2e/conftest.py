@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline_tests.e2e.harness import DEV_DAGSTER_YAML, REPO_ROOT, DevEnv, running_dagster_dev
+from brand_pipeline_tests.e2e.harness import DEV_DAGSTER_YAML, REPO_ROOT, DevEnv, gemini_env, running_dagster_dev
 from brand_pipeline_tests.fakes.gemini import FakeGemini
 
 # Every model call of the fake answers after this long, so a Gemini-bound step lasts at least as
@@ -43,16 +43,8 @@ def fake_gemini() -> Iterator[FakeGemini]:
 def dagster_dev(
     tmp_path_factory: pytest.TempPathFactory, fake_gemini: FakeGemini, artifacts_dir: Path
 ) -> Iterator[DevEnv]:
-    gemini_env = {
-        "GEMINI_API_KEY": fake_gemini.api_key,
-        "GEMINI_BASE_URL": fake_gemini.base_url,
-        # The fake has no quota; the default 60 requests/minute would only make steps slower.
-        "GEMINI_REQUESTS_PER_MINUTE": "6000",
-        "GEMINI_BACKOFF_INITIAL_S": "0.05",
-        "GEMINI_BACKOFF_MAX_S": "0.2",
-    }
     with running_dagster_dev(
-        "dev", tmp_path_factory.mktemp("e2e_dev"), DEV_DAGSTER_YAML, artifacts_dir, env=gemini_env
+        "dev", tmp_path_factory.mktemp("e2e_dev"), DEV_DAGSTER_YAML, artifacts_dir, env=gemini_env(fake_gemini)
     ) as dev:
         # Nothing in the test process has touched the store yet: brands_sensor's first tick, in the
         # code server, starts the embedded Postgres inside BRAND_PIPELINE_HOME, as for a user.

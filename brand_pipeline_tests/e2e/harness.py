@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pytest
@@ -28,6 +29,9 @@ from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.embedded import EmbeddedPostgres
 from brand_pipeline_tests.e2e import devserver
 from brand_pipeline_tests.e2e.support import ALL_ASSETS, LOCATION, REPOSITORY, Diagnostics
+
+if TYPE_CHECKING:
+    from brand_pipeline_tests.fakes.gemini import FakeGemini
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,3 +159,15 @@ def running_dagster_dev(
     if leftovers:
         _stop_leftovers(leftovers)
         pytest.fail(f"[{name}] processes left behind after shutdown (killed now): {leftovers}")
+
+
+def gemini_env(fake: FakeGemini) -> dict[str, str]:
+    """What points a deployment's Gemini resource at the fake."""
+    return {
+        "GEMINI_API_KEY": fake.api_key,
+        "GEMINI_BASE_URL": fake.base_url,
+        # The fake has no quota; the default 60 requests/minute would only make steps slower.
+        "GEMINI_REQUESTS_PER_MINUTE": "6000",
+        "GEMINI_BACKOFF_INITIAL_S": "0.05",
+        "GEMINI_BACKOFF_MAX_S": "0.2",
+    }

@@ -20,14 +20,17 @@ from psycopg import sql
 
 from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.store.embedded import EmbeddedPostgres
-from brand_pipeline_tests.e2e.harness import REPO_ROOT, DevEnv, running_dagster_dev
+from brand_pipeline_tests.e2e.harness import REPO_ROOT, DevEnv, gemini_env, running_dagster_dev
+from brand_pipeline_tests.e2e.pool_backfill import backfill_under_a_pool_of_one
 from brand_pipeline_tests.e2e.support import (
     ADD_DYNAMIC_PARTITION,
     ALL_ASSETS,
     INSTANCE_INFO,
     materialised,
+    max_in_flight,
     repository_selector,
 )
+from brand_pipeline_tests.fakes.gemini import FakeGemini
 from brand_pipeline_tests.helpers import store_call
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +39,9 @@ DEPLOY_YAML = REPO_ROOT / "deploy" / "dagster.yaml"
 
 
 @pytest.fixture(scope="module")
-def deploy_dev(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -> Iterator[DevEnv]:
+def deploy_dev(
+    tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path, fake_gemini: FakeGemini
+) -> Iterator[DevEnv]:
     root = tmp_path_factory.mktemp("e2e_deploy")
     postgres = EmbeddedPostgres(root / "postgres", durable=False)
     try:
@@ -50,7 +55,7 @@ def deploy_dev(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
             "DAGSTER_COMPUTE_LOGS_DIR": str(root / "compute_logs"),
             "DAGSTER_ARTIFACTS_DIR": str(root / "dagster_artifacts"),
             "DATABASE_URL": pipeline_dsn,
-        }
+        } | gemini_env(fake_gemini)
         supabase = SupabaseResource(database_url=pipeline_dsn, home=str(root / "pipeline_home"))
         with pytest.MonkeyPatch.context() as patch:
             # The test process opens the same instance, so it reads the same variables.
@@ -129,3 +134,19 @@ def test_deploy_config_materialises_a_partition_end_to_end(deploy_dev: DevEnv) -
     assert summary.images == summary.images_analysed == expected.image_files, summary
     assert summary.videos == summary.videos_analysed == expected.video_files, summary
     assert store_call(dev.resources, "get_brand", slug) is not None
+
+
+def test_a_backfill_never_runs_more_gemini_steps_than_the_pool(deploy_dev: DevEnv) -> None:
+    """On Postgres storage Dagster claims a pool slot atomically: the limit holds across runs."""
+    dev = deploy_dev
+    slugs = sorted(brand.slug for brand in dev.manifest.brands)
+    for slug in set(slugs) - set(dev.instance.get_dynamic_partitions("brands")):
+        selector = {"repositorySelector": repository_selector(), "partitionsDefName": "brands", "partitionKey": slug}
+        added = dev.gql(ADD_DYNAMIC_PARTITION, selector)["addDynamicPartition"]
+        assert added["__typename"] == "AddDynamicPartitionSuccess", added
+    backfill = backfill_under_a_pool_of_one(dev, slugs)
+    assert max_in_flight(backfill.steps) == 1, f"more Gemini steps at once than the pool allows\n{backfill.timeline}"
+    assert max_in_flight(backfill.runs) >= 2, (
+        f"the runs did not overlap, so the pool was never tested\n{backfill.timeline}"
+    )
+    assert backfill.blocked, f"no step ever waited for the gemini pool\n{backfill.timeline}"
