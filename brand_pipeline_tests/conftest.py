@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,6 +129,8 @@ def _install_chromium(request: pytest.FixtureRequest) -> None:
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             pytest.fail(f"{' '.join(command)} failed ({'; '.join(tail)}); install chromium yourself", pytrace=False)
+    # A test worker's terminal lines do not reach the screen; a warning does (the summary lists it).
+    warnings.warn(f"{CHROMIUM} was missing: installed Debian's chromium with apt-get", stacklevel=1)
 
 
 @pytest.fixture
