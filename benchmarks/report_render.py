@@ -68,7 +68,7 @@ def main() -> None:
     print(f"thumbnails in memory (same process):    {memory * 1000:8.1f} ms")
     print(f"inputs hash alone (to skip a render):   {hashing * 1000:8.1f} ms")
     print(f"ratio: baseline / kept on disk = {cold / disk:.1f}x")
-    ok = disk < TARGET_S
+    ok = disk < TARGET_S and thumbnails > 0  # a page without previews renders fast for the wrong reason
     verdict = "met" if ok else "NOT met"
     print(f"target (< {TARGET_S:g} s with thumbnails kept): {verdict}; without kept thumbnails: {cold:.2f} s")
     sys.exit(0 if ok else 1)

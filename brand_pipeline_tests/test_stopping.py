@@ -35,10 +35,13 @@ def test_cancelled_analyses_save_what_arrived_and_start_nothing_more() -> None:
     started: list[int] = []
     release = asyncio.Event()
 
+    finished: list[int] = []
+
     async def analyse(n: int) -> CopyAnalysis:
         started.append(n)
         if n >= 2:  # items 0 and 1 answer at once; the rest wait for an answer that never comes
             await release.wait()
+        finished.append(n)
         return _row(n)
 
     async def save(rows: Sequence[CopyAnalysis]) -> None:
@@ -63,6 +66,7 @@ def test_cancelled_analyses_save_what_arrived_and_start_nothing_more() -> None:
     report = asyncio.run(scenario())
     assert sorted(saved) == ["copy-0", "copy-1"]
     assert report.analysed == 2
+    assert sorted(finished) == [0, 1], "the waiting analyses were cancelled, not left to finish unseen"
 
 
 def test_a_stop_signal_lets_the_work_unwind_then_interrupts_dagster() -> None:

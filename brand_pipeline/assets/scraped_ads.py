@@ -1,3 +1,5 @@
+from contextlib import AbstractAsyncContextManager, nullcontext
+
 import dagster as dg
 
 from brand_pipeline.assets.batch_events import brand_check_evaluation, brand_materialization, latest_materialization
@@ -7,7 +9,7 @@ from brand_pipeline.assets.scrape_checks import SCRAPE_CHECK_SPECS, SCRAPED_ADS,
 from brand_pipeline.interrupts import until_stop_signal
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.reporting import alert_new_ads, report_path
-from brand_pipeline.resources.ad_library import AdLibraryResource
+from brand_pipeline.resources.ad_library import AdLibrary, AdLibraryResource
 from brand_pipeline.resources.reports import ReportsResource
 from brand_pipeline.resources.supabase import Storage, SupabaseResource
 from brand_pipeline.run_tags import FRESH_SCRAPE_TAG
@@ -105,10 +107,10 @@ async def _scrape_run(
         )
     events: list[object] = [_already_scraped(slug, run_id) for slug, run_id in skipped.items()]
     failures: list[BrandFailed] = []
-    async with supabase.open() as storage:
+    async with supabase.open() as storage, _library_for_the_run(context, storage, ad_library, scrape) as library:
         for slug in (slug for slug in context.partition_keys if slug not in skipped):
             try:
-                metadata = await _scrape_one(context, storage, ad_library, reports, slug) if scrape else None
+                metadata = await _scrape_one(context, storage, library, ad_library, reports, slug) if library else None
             except BrandFailed as failure:
                 if not batched:
                     raise dg.Failure(description=failure.description, metadata=failure.metadata) from None
@@ -176,39 +178,47 @@ class _ChecksAfterMaterialization:
         ]
 
 
+def _library_for_the_run(
+    context: dg.AssetExecutionContext, storage: Storage, ad_library: AdLibraryResource, scrape: bool
+) -> AbstractAsyncContextManager[AdLibrary | None]:
+    """One source and media client for every brand of the run (none for the checks alone)."""
+    if not scrape:
+        return nullcontext(None)
+    run_key = context.run.root_run_id or context.run.run_id
+    fresh = context.run.tags.get(FRESH_SCRAPE_TAG) == "true"
+    return ad_library.open(storage.blobs.staging_dir(), store=storage.store, run_key=run_key, fresh=fresh)
+
+
 async def _scrape_one(
     context: dg.AssetExecutionContext,
     storage: Storage,
+    library: AdLibrary,
     ad_library: AdLibraryResource,
     reports: ReportsResource,
     slug: str,
 ) -> dict[str, object]:
-    run_key = context.run.root_run_id or context.run.run_id
-    fresh = context.run.tags.get(FRESH_SCRAPE_TAG) == "true"
-    staging = storage.blobs.staging_dir()
-    async with ad_library.open(staging, store=storage.store, run_key=run_key, fresh=fresh) as library:
-        brand = await storage.store.ensure_brand(slug)
-        try:
-            report = await scrape_brand(
-                brand,
-                source=library.source,
-                fetcher=library.fetcher,
-                store=storage.store,
-                blobs=storage.blobs,
-                run_id=context.run.run_id,
-                concurrency=ad_library.download_concurrency,
-            )
-        except SourceError as error:
-            raise BrandFailed(slug, str(error), _paid_run(library.source.paid_run)) from None
-        alerts = await alert_new_ads(
+    brand = await storage.store.ensure_brand(slug)
+    try:
+        report = await scrape_brand(
             brand,
-            report.changes,
+            source=library.source,
+            fetcher=library.fetcher,
             store=storage.store,
-            webhook_url=reports.webhook(),
-            threshold=reports.alert_min_new_ads,
-            run_url=reports.run_url(context.run.run_id),
-            report_url=str(report_path(reports.folder(), brand.slug)),
+            blobs=storage.blobs,
+            run_id=context.run.run_id,
+            concurrency=ad_library.download_concurrency,
         )
+    except SourceError as error:
+        raise BrandFailed(slug, str(error), _paid_run(library.source.paid_run)) from None
+    alerts = await alert_new_ads(
+        brand,
+        report.changes,
+        store=storage.store,
+        webhook_url=reports.webhook(),
+        threshold=reports.alert_min_new_ads,
+        run_url=reports.run_url(context.run.run_id),
+        report_url=str(report_path(reports.folder(), brand.slug)),
+    )
     counts = report.counts() | {"alerts_sent": sum(a.status == "sent" for a in alerts),
                                 "alerts_failed": sum(a.status == "failed" for a in alerts)}  # fmt: skip
     return report_metadata(context, counts, report.markdown()) | _paid_run(library.source.paid_run)

@@ -109,7 +109,6 @@ async def scrape_brand(
     scrape_id = await store.begin_scrape(brand.slug, run_id, source.name)
     seen = StoredAds()
     invalid: list[ItemOutcome] = []
-    media_sighted = 0
     async with CreativeDownloads(
         brand.slug, ASSET, fetcher=fetcher, store=store, blobs=blobs, run_id=run_id, concurrency=concurrency
     ) as downloads:
@@ -117,16 +116,14 @@ async def scrape_brand(
             sightings = [sighting for _, sighting in batch if sighting is not None]
             sighted = await store.sight_ads(brand.slug, sightings, run_id, scrape_id=scrape_id)
             seen.merge(sighted.as_stored())
-            media_sighted += sighted.media_stored
+            downloads.tally.media_already_stored += sighted.media_stored  # stored, so not wanted
             ads, items_stored = _parsed_ads(batch, set(sighted.unchanged), report.brand, invalid)
             if ads:
                 seen.merge(await store.upsert_ads(brand.slug, ads, run_id, scrape_id=scrape_id))
                 await store.remember_items(brand.slug, items_stored)
                 await downloads.want(ads)
     report.ads_new, report.ads_changed, report.ads_unchanged = len(seen.new), len(seen.updated), len(seen.unchanged)
-    report.downloads = downloads.tally.model_copy(
-        update={"media_already_stored": downloads.tally.media_already_stored + media_sighted}
-    )
+    report.downloads = downloads.tally
     report.invalid_records = len(invalid)
     report.outcomes = invalid + downloads.outcomes
     # The outcomes before the scrape counts as finished: an ad of a finished scrape without a
