@@ -53,10 +53,6 @@ class ActorRunLedger(Protocol):
         ...
 
 
-# The run a scrape read, as every source that pays for runs reports it.
-ApifyRunSummary = PaidRun
-
-
 class ActorRun(BaseModel):
     """The part of Apify's run object the source relies on."""
 
@@ -82,7 +78,7 @@ class ApifySource:
         self.settings = settings
         self.ledger = ledger
         self.run_key = run_key  # e.g. the Dagster run id: part of each run's tag
-        self.last_run: ApifyRunSummary | None = None
+        self.last_run: PaidRun | None = None
 
     name = "apify"
 
@@ -229,7 +225,7 @@ class ApifySource:
     async def _finish(self, brand: Brand, run: ActorRun, items: int, started_new: bool) -> None:
         estimated = run.usage_total_usd is None
         cost = items * self.settings.usd_per_1000_items / 1000 if estimated else run.usage_total_usd
-        self.last_run = ApifyRunSummary(
+        self.last_run = PaidRun(
             source=self.name,
             run_id=run.id,
             run_url=run.url,

@@ -205,3 +205,28 @@ async def connect_to_address(
     except OSError as error:
         raise httpcore.ConnectError(str(error) or type(error).__name__) from None
     return LoopStream(connection)
+
+
+class LoopNetworkBackend(httpcore.AsyncNetworkBackend):
+    """``connect_to_address`` as an httpcore network backend: IP addresses only, asyncio's own
+    transports, asyncio's sleep."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await connect_to_address(
+            host, port, timeout=timeout, options=socket_options or (), local_address=local_address
+        )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not a destination here")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -70,16 +70,6 @@ class MediaPolicy(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Staged:
-    """A staging file written, hashed and checked."""
-
-    sha256: str
-    size_bytes: int
-    mime_type: str
-    extension: str
-
-
-@dataclass(frozen=True)
 class FetchedMedia:
     path: Path  # staging file; the caller moves it into the blob store
     sha256: str
@@ -135,11 +125,10 @@ class MediaFetcher:
                     raise MediaError("refused", f"unsupported URL scheme {scheme!r}")
                 if received is not None:
                     await received()
-                staged = await self._off_loop(writer.finish, last_chunk, ref.kind)
+                return await self._off_loop(writer.finish, last_chunk, ref.kind)
         except BaseException:
             staging.unlink(missing_ok=True)
             raise
-        return FetchedMedia(staging, staged.sha256, staged.size_bytes, ref.kind, staged.mime_type, staged.extension)
 
     async def _off_loop(self, work: Callable[..., _T], *args: object) -> _T:
         """``work(*args)`` in a worker thread. Cancelled meanwhile (a deadline, a stopped run), it is
@@ -288,12 +277,12 @@ class _CappedHashingWriter:
         self._digest.update(chunk)
         self._file.write(chunk)
 
-    def finish(self, last_chunk: bytes, kind: CreativeKind) -> _Staged:
+    def finish(self, last_chunk: bytes, kind: CreativeKind) -> FetchedMedia:
         """Write the last admitted chunk, close the file and check it is a whole ``kind``."""
         self.write(last_chunk)
         self.__exit__()
         mime, extension = inspect_media(self.path, kind)
-        return _Staged(self.sha256, self.size, mime, extension)
+        return FetchedMedia(self.path, self.sha256, self.size, kind, mime, extension)
 
     @property
     def sha256(self) -> str:

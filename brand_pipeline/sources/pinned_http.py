@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from brand_pipeline.sources.loop_network import connect_to_address
+from brand_pipeline.sources.loop_network import LoopNetworkBackend
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 """``(host, port) -> addresses``; raises ``OSError`` when the name does not resolve."""
@@ -63,14 +63,14 @@ def pinned(pin: Pin) -> Iterator[None]:
         _current_pin.reset(token)
 
 
-class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
+class PinnedNetworkBackend(LoopNetworkBackend):
     """Connects to the pinned address for the host asked for; refuses (never resolves) otherwise.
 
     The connection itself is ``loop_network``'s, or ``network``'s when one is given (tests route
     "public" addresses to a local server that way)."""
 
     def __init__(self, network: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._network = network
+        self._network = network or LoopNetworkBackend()
 
     async def connect_tcp(
         self,
@@ -86,10 +86,6 @@ class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
         failure: Exception = httpcore.ConnectError(f"no address pinned for {host}:{port}")
         for address in pin.addresses:
             try:
-                if self._network is None:
-                    return await connect_to_address(
-                        address, port, timeout=timeout, options=socket_options or (), local_address=local_address
-                    )
                 return await self._network.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
@@ -97,13 +93,8 @@ class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
                 failure = error
         raise failure
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not a pinned destination")
-
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._network.sleep(seconds)
 
 
 # Most specific first: httpcore's errors as the httpx ones callers catch (same names, same meaning).

@@ -50,6 +50,11 @@ class SightedAds(BaseModel):
     def as_stored(self) -> StoredAds:
         return StoredAds(unchanged=self.unchanged, still_running=self.still_running)
 
+    def merge(self, other: SightedAds) -> None:
+        self.unchanged += other.unchanged
+        self.still_running += other.still_running
+        self.media_stored += other.media_stored
+
 
 class ScrapeChanges(BaseModel):
     """What one scrape of a brand found, against the one before it."""

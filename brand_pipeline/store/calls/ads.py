@@ -35,10 +35,9 @@ class AdCalls(FunctionCalls):
         result = SightedAds()
         args = {"p_brand": brand_slug, "p_run_id": run_id, "p_scrape_id": scrape_id}
         for batch in batches([s.model_dump() for s in unique], 10 * BATCH_SIZE):
-            sighted = SightedAds.model_validate(await self._call_value("bp_sight_ads", args | {"p_ads": Json(batch)}))
-            result.unchanged += sighted.unchanged
-            result.still_running += sighted.still_running
-            result.media_stored += sighted.media_stored
+            result.merge(
+                SightedAds.model_validate(await self._call_value("bp_sight_ads", args | {"p_ads": Json(batch)}))
+            )
         return result
 
     async def remember_items(self, brand_slug: str, sightings: Sequence[AdSighting]) -> None:

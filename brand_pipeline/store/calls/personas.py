@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from brand_pipeline.domain.personas import EvidenceAd, PersonaSynthesis
-from brand_pipeline.store.calls.base import FunctionCalls, Json
+from brand_pipeline.store.calls.base import Json
+from brand_pipeline.store.calls.reports import ReportCalls
 from brand_pipeline.store.rows import persona_rows, synthesis_row
 
 
-class PersonaCalls(FunctionCalls):
+class PersonaCalls(ReportCalls):  # reads the brand's latest sighting as the report does
     async def brand_evidence(
         self, brand_slug: str, *, video_version: str, image_version: str, copy_version: str
     ) -> list[EvidenceAd]:
@@ -17,8 +18,7 @@ class PersonaCalls(FunctionCalls):
 
         Days run count to the brand's latest sighting (the scrape time), one moment for the whole
         read: a read in several pages measures every ad against it."""
-        latest = await self._call_value("bp_latest_scrape_at", {"p_brand": brand_slug})
-        as_of = latest if isinstance(latest, str) else (latest or datetime.now(UTC)).isoformat()
+        as_of = (await self.latest_scrape_at(brand_slug) or datetime.now(UTC)).isoformat()
         rows = await self._call_rows(
             "bp_brand_evidence",
             {
