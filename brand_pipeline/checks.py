@@ -7,8 +7,6 @@ ground. The persona evidence check warns.
 No ``from __future__ import annotations``: Dagster reads the parameter annotations.
 """
 
-import warnings
-
 import dagster as dg
 
 from brand_pipeline.assets import check_metadata, copy_analyses, image_analyses, personas, video_analyses
@@ -16,9 +14,7 @@ from brand_pipeline.domain.kinds import AnalysisKind
 from brand_pipeline.partitions import brands_partitions
 from brand_pipeline.resources.supabase import SupabaseResource
 
-# Partitioned asset checks are marked preview in Dagster 1.13; they are what lets a check run per
-# brand, on its own or with its asset, so we use them and keep the notice out of every log.
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
+# Dagster's preview notice for partitioned checks is silenced once, in assets/scrape_checks.py.
 
 
 def _result(passed: bool, problems: list[str], checked: int, what: str) -> dg.AssetCheckResult:

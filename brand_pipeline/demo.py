@@ -23,6 +23,7 @@ from brand_pipeline.resources.supabase import SupabaseResource
 from brand_pipeline.runs import PartitionRun, materialise_assets, materialise_partition
 from brand_pipeline.sample import SampleManifest, ensure_sample
 from brand_pipeline.store.models import BrandSummary, ModelCost
+from brand_pipeline.store.protocol import BrandStore
 
 
 class BrandRun(BaseModel):
@@ -115,15 +116,21 @@ def compare_demo_brands(instance: dg.DagsterInstance, resources: dict[str, Any])
     return sorted(folder.glob("comparison-*.html")) if run.success else []
 
 
+async def _totals_and_usage(store: BrandStore, run: PartitionRun) -> tuple[BrandSummary, list[ModelCost]]:
+    """What the demo's table shows of a brand's run, read on one store session."""
+    return await store.brand_summary(run.slug), await store.model_costs(run_ids=[run.run_id])
+
+
 def _brand_run(run: PartitionRun, supabase: SupabaseResource, reports_dir: Path) -> BrandRun:
     page = report_path(reports_dir, run.slug)
+    totals, usage = supabase.run_with_store(lambda store: _totals_and_usage(store, run))
     return BrandRun(
         report=page if "brand_report" in run.asset_counts else None,
         slug=run.slug,
         success=run.success,
         failed_assets=[a.key.to_user_string() for a in ALL_ASSETS if a.key.to_user_string() not in run.asset_counts],
         asset_counts=run.asset_counts,
-        totals=supabase.run_with_store(lambda store: store.brand_summary(run.slug)),
+        totals=totals,
         failures=run.failures,
-        usage=supabase.run_with_store(lambda store: store.model_costs(run_ids=[run.run_id])),
+        usage=usage,
     )

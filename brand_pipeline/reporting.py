@@ -22,6 +22,7 @@ from brand_pipeline.report import (
     ComparisonBrand,
     ReportAd,
     ThumbnailCache,
+    comparison_inputs_hash,
     render_brand_report,
     render_comparison,
 )
@@ -106,11 +107,13 @@ async def _write_comparison(group: str, brands: list[Brand], store: BrandStore, 
                                         personas=synthesis.personas if synthesis else []))  # fmt: skip
         latest.append(await store.latest_scrape_at(brand.slug))
     generated_at = max((at for at in latest if at), default=None) or datetime.now(UTC)
-    comparison = render_comparison(compared, None if group == UNGROUPED else group, generated_at=generated_at)
+    named = None if group == UNGROUPED else group
     path = reports_dir / f"comparison-{group}.html"
     known = _read_sidecar(path)
-    if known and known["inputs_hash"] == comparison.inputs_hash and path.exists():
+    inputs_hash = comparison_inputs_hash(compared, named, generated_at=generated_at)
+    if known and known["inputs_hash"] == inputs_hash and path.exists():
         return WrittenPage(path=path, unchanged=True, markdown=known["markdown"])
+    comparison = render_comparison(compared, named, generated_at=generated_at)
     await asyncio.to_thread(_write_page, path, comparison.html, comparison.inputs_hash, comparison.markdown, {})
     return WrittenPage(path=path, unchanged=False, markdown=comparison.markdown)
 

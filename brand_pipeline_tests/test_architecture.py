@@ -52,8 +52,8 @@ ALLOWED: dict[str, set[str]] = {
     "schedules": {"assets!", "partitions"},
     "definitions": {"assets!", "checks", "resources", "schedules", "sensors", "settings"},
     "demo": {
-        "assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "partitions", "interrupts",
-        "runs", "reporting",
+        "assets!", "checks", "domain", "registry", "resources", "sample", "store.models", "store.protocol",
+        "partitions", "interrupts", "runs", "reporting",
     },
     "cli": {
         "domain", "store", "resources", "registry", "instance", "lineage", "analysis.personas", "demo",

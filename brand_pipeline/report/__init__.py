@@ -3,7 +3,7 @@ and brands side by side. Pure rendering: typed inputs in (``models``), HTML and 
 callers read the store. ``alerts`` tells a Slack-compatible webhook when a brand launches ads."""
 
 from brand_pipeline.report.brand import render_brand_report
-from brand_pipeline.report.comparison import render_comparison
+from brand_pipeline.report.comparison import comparison_inputs_hash, render_comparison
 from brand_pipeline.report.models import (
     BrandHeadline,
     BrandReport,
@@ -27,5 +27,6 @@ __all__ = [
     "ReportCreative",
     "ThumbnailCache",
     "render_brand_report",
+    "comparison_inputs_hash",
     "render_comparison",
 ]

@@ -31,6 +31,16 @@ _COMMON = frozenset(
 )
 
 
+def comparison_inputs_hash(brands: list[ComparisonBrand], group: str | None, *, generated_at: datetime) -> str:
+    """What the page is made of: the same hash, the same page (checked before rendering it)."""
+    payload = {
+        "group": group,
+        "generated_at": generated_at.isoformat(),
+        "brands": [b.model_dump(mode="json") for b in brands],
+    }
+    return canonical_hash(payload)
+
+
 def render_comparison(brands: list[ComparisonBrand], group: str | None, *, generated_at: datetime) -> Comparison:
     """The brands of ``group`` (or any set of brands) compared on one page, as of ``generated_at``."""
     rows = [comparison_row(brand, generated_at) for brand in brands]
@@ -55,12 +65,7 @@ def render_comparison(brands: list[ComparisonBrand], group: str | None, *, gener
             overlap_matrix(rows, overlap),
         ]
     )
-    payload = {
-        "group": group,
-        "generated_at": generated_at.isoformat(),
-        "brands": [b.model_dump(mode="json") for b in brands],
-    }
-    inputs_hash = canonical_hash(payload)
+    inputs_hash = comparison_inputs_hash(brands, group, generated_at=generated_at)
     footer = f"Self-contained report; nothing is loaded from the network. Inputs <code>{inputs_hash[:16]}</code>."
     return Comparison(
         html=page(title, header, body, footer),
